@@ -1,0 +1,115 @@
+/**
+ * Error classes of asyncsafe.
+ *
+ * Every rejection creates a fresh instance (so stacks point at the failing call and
+ * callers may attach data), and every class has a stable `name` so it can be matched
+ * across realms and duplicated copies of the library: `error.name === 'TimeoutError'`.
+ * `instanceof` works too when one copy of asyncsafe is loaded.
+ *
+ * @module
+ */
+
+/** Options accepted by every asyncsafe error constructor. */
+export interface AsyncsafeErrorOptions {
+  /** The underlying failure, if any (standard `Error` cause). */
+  cause?: unknown
+}
+
+/**
+ * A wait or a piece of work passed its `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * try { await mutex.lock({ timeoutMs: 50 }) }
+ * catch (error) { if (error instanceof TimeoutError) metrics.lockTimeouts++ }
+ * ```
+ */
+export class TimeoutError extends Error {
+  override readonly name = 'TimeoutError' as const
+  /** The timeout that passed, in milliseconds, when known. */
+  readonly timeoutMs: number | undefined
+  constructor(message = 'The operation timed out', options?: AsyncsafeErrorOptions & { timeoutMs?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.timeoutMs = options?.timeoutMs
+  }
+}
+
+/**
+ * A non-reentrant lock was requested again from the async context that already holds
+ * it. Without detection this is a silent deadlock; with `detectReentry: true` it is
+ * this error, at once.
+ *
+ * @example
+ * ```ts
+ * const m = new Mutex({ name: 'persist', detectReentry: true })
+ * await m.runExclusive(async () => {
+ *   await m.lock() // rejects with ReentrancyError instead of waiting forever
+ * })
+ * ```
+ */
+export class ReentrancyError extends Error {
+  override readonly name = 'ReentrancyError' as const
+  /** Name of the lock, when it has one. */
+  readonly lockName: string | undefined
+  constructor(message = 'Lock re-acquired from the async context that holds it (would deadlock)', options?: AsyncsafeErrorOptions & { lockName?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.lockName = options?.lockName
+  }
+}
+
+/**
+ * The resource was closed (a `Semaphore` after `close()`, a pool after `close()`,
+ * a scope after dispose) and refuses new work.
+ *
+ * @example
+ * ```ts
+ * sem.close()
+ * await sem.acquire() // rejects with ClosedError
+ * ```
+ */
+export class ClosedError extends Error {
+  override readonly name = 'ClosedError' as const
+  constructor(message = 'The resource is closed', options?: AsyncsafeErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+/**
+ * The abort reason asyncsafe uses when it aborts work because its owner was disposed
+ * (a guard left its `using` scope, a scope or pool was disposed). Such aborts are
+ * cancellation, not failure: they are never reported to `onError`.
+ *
+ * @example
+ * ```ts
+ * const task = spawnGuarded(async (signal) => { await work(signal) })
+ * task[Symbol.dispose]()
+ * await task.done.catch((e) => e.name) // 'DisposedError'
+ * ```
+ */
+export class DisposedError extends Error {
+  override readonly name = 'DisposedError' as const
+  constructor(message = 'Aborted because its owner was disposed', options?: AsyncsafeErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+/**
+ * `retry` ran out of attempts, or `shouldRetry` said no. An `AggregateError`:
+ * `errors` holds every failure in order, `cause` the last one.
+ *
+ * @example
+ * ```ts
+ * try { await retry(call, { attempts: 3 }) }
+ * catch (error) { if (error instanceof RetryError) log(error.errors.length, error.cause) }
+ * ```
+ */
+export class RetryError extends AggregateError {
+  override readonly name = 'RetryError' as const
+  /** How many attempts ran. */
+  readonly attempts: number
+  constructor(errors: readonly unknown[], message?: string) {
+    const last = errors[errors.length - 1]
+    super(errors, message ?? `Failed after ${errors.length} attempt${errors.length === 1 ? '' : 's'}`, { cause: last })
+    this.attempts = errors.length
+  }
+}

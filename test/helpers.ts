@@ -1,0 +1,46 @@
+/**
+ * Shared test helpers.
+ */
+import { getEventListeners } from 'node:events'
+import { afterAll, beforeAll, expect } from 'vitest'
+
+/** Number of 'abort' listeners currently on a signal. */
+export function abortListenerCount(signal: AbortSignal): number {
+  return getEventListeners(signal, 'abort').length
+}
+
+/**
+ * Asserts, for the whole test file, that no unhandled rejection happened.
+ * Call once at the top level of a test file.
+ */
+export function expectNoUnhandledRejections(): void {
+  const seen: unknown[] = []
+  const onUnhandled = (reason: unknown): void => {
+    seen.push(reason)
+  }
+  beforeAll(() => {
+    process.on('unhandledRejection', onUnhandled)
+  })
+  afterAll(async () => {
+    // Let rejections of the last test surface (they are detected after a microtask turn).
+    await new Promise((resolve) => setImmediate(resolve))
+    process.off('unhandledRejection', onUnhandled)
+    expect(seen, 'unhandled rejections in this file').toEqual([])
+  })
+}
+
+/** A promise with its settle functions exposed. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } {
+  let resolve!: (value: T) => void
+  let reject!: (error: unknown) => void
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}
+
+/** Lets every queued microtask (and chains of them) run. */
+export async function flushMicrotasks(turns = 20): Promise<void> {
+  for (let i = 0; i < turns; i++) await Promise.resolve()
+}

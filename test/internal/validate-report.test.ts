@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import dc from 'node:diagnostics_channel'
+import { checkPositiveInteger, checkTimeout, checkFunction, checkSignal, describe as describeValue } from '../../src/internal/validate.js'
+import { reportError } from '../../src/internal/report.js'
+
+describe('validation', () => {
+  it('names the option and the value', () => {
+    expect(() => checkPositiveInteger('capacity', 0)).toThrow(new RangeError('asyncsafe: capacity must be a positive integer, received 0'))
+    expect(() => checkPositiveInteger('capacity', 1.5)).toThrow(RangeError)
+    expect(() => checkPositiveInteger('capacity', '3')).toThrow(new TypeError('asyncsafe: capacity must be a positive integer, received "3"'))
+    expect(() => checkTimeout('timeoutMs', Number.NaN)).toThrow(/timeoutMs .* received NaN/)
+    expect(() => checkTimeout('timeoutMs', -1)).toThrow(RangeError)
+    expect(checkTimeout('timeoutMs', Infinity)).toBeUndefined()
+    expect(checkTimeout('timeoutMs', 0)).toBe(0)
+    expect(() => checkFunction('loader', {})).toThrow(/loader must be a function, received an object/)
+    expect(() => checkSignal('signal', {})).toThrow(TypeError)
+    expect(describeValue(-0)).toBe('-0')
+    expect(describeValue(10n)).toBe('10n')
+  })
+})
+
+describe('reportError', () => {
+  afterEach(() => {
+    vi.restoreAllMocks()
+  })
+
+  it('calls onError with the context and publishes to the channel', () => {
+    const published: unknown[] = []
+    const listener = (message: unknown): void => {
+      published.push(message)
+    }
+    dc.subscribe('asyncsafe:test:boom', listener)
+    const onError = vi.fn()
+    const error = new Error('x')
+    reportError(onError, error, { area: 'test', event: 'boom', name: 'n', key: 1 })
+    dc.unsubscribe('asyncsafe:test:boom', listener)
+    expect(onError).toHaveBeenCalledWith(error, { area: 'test', event: 'boom', name: 'n', key: 1 })
+    expect(published).toEqual([{ area: 'test', event: 'boom', name: 'n', key: 1, error }])
+  })
+
+  it('emits a process warning when there is no onError, or when onError throws', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    reportError(undefined, new TypeError('bad'), { area: 'test', event: 'boom-two' })
+    expect(warn).toHaveBeenCalledWith('asyncsafe test boom-two: TypeError: bad', { type: 'AsyncsafeWarning', code: 'ASYNCSAFE_TEST_BOOM_TWO' })
+    reportError(() => {
+      throw new Error('oops')
+    }, 'str', { area: 'test', event: 'boom' })
+    expect(warn).toHaveBeenLastCalledWith('asyncsafe test boom: onError threw Error: oops while reporting str', expect.anything())
+  })
+})
