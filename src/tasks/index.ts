@@ -1,1 +1,10 @@
-export {}
+/**
+ * asyncsafe/tasks: single-flight initialization, per-key single flight, bounded
+ * detached work and abortable retry.
+ *
+ * @module
+ */
+export { Initializer } from './Initializer.js'
+export type { InitializerState, InitFunction, InitializerOptions, InitializerGetOptions } from './Initializer.js'
+export { SingleFlightGroup } from './SingleFlightGroup.js'
+export type { SingleFlightGroupOptions, SingleFlightRunOptions } from './SingleFlightGroup.js'

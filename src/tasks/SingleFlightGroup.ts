@@ -1,0 +1,152 @@
+/**
+ * `SingleFlightGroup`: one run per key at a time, shared by every concurrent caller.
+ *
+ * @module
+ */
+
+import { DisposedError } from '../errors.js'
+import { Flight } from '../internal/flight.js'
+import { checkFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+
+/** Options of a {@link SingleFlightGroup}. */
+export interface SingleFlightGroupOptions {
+  /**
+   * Bounds each run (ms): when it passes, the run's signal aborts with a `TimeoutError`
+   * and every waiter of the run rejects with it. Absent or `Infinity`: no timeout.
+   */
+  readonly timeoutMs?: number | undefined
+  /** Name used in timeout messages. */
+  readonly name?: string | undefined
+}
+
+/** Options of {@link SingleFlightGroup.run}. */
+export interface SingleFlightRunOptions {
+  /** Leaves the wait when it aborts: this caller rejects with `signal.reason`; the run goes on while others wait. */
+  readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * Collapses concurrent calls per key into one run ("single flight"): the first caller
+ * for a key starts `fn(signal)`, every caller arriving while it runs joins it, and all
+ * of them get its value or its error. Once the run settles the key is free again:
+ * nothing is cached, errors included.
+ *
+ * Hazard it prevents: duplicate work (and duplicate side effects) when many callers
+ * ask for the same thing at once, such as a cache stampede or a double initialization.
+ *
+ * - Fairness: every waiter of a run gets the same outcome; `fn` of a later caller that
+ *   joined is never called.
+ * - Cancellation: a caller's abort rejects that caller only, with `signal.reason`.
+ *   When every caller of a run has left, the run's signal aborts and the key is freed:
+ *   a later caller starts a fresh run and never joins the abandoned one.
+ * - `forget(key)` frees the key at once: later callers start a fresh run while the old
+ *   one finishes for the callers already waiting on it.
+ * - Dispose aborts every run in flight (waiters reject with a `DisposedError`); later
+ *   `run` calls reject with a `DisposedError`.
+ *
+ * @example
+ * ```ts
+ * const flights = new SingleFlightGroup<string, User>()
+ * const user = await flights.run(id, (signal) => fetchUser(id, { signal }), { signal: req.signal })
+ * ```
+ */
+export class SingleFlightGroup<K, T> implements Disposable {
+  private readonly flights = new Map<K, Flight<T>>()
+  private readonly timeoutMs: number | undefined
+  private readonly name: string | undefined
+  private disposed = false
+
+  /**
+   * @param options `timeoutMs` (per run), `name`
+   * @throws TypeError / RangeError on bad input
+   */
+  constructor(options?: SingleFlightGroupOptions) {
+    const opts = checkOptions<SingleFlightGroupOptions>('options', options)
+    this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
+    this.name = checkOptionalString('name', opts.name)
+  }
+
+  /** Number of keys with a run in flight. */
+  get size(): number {
+    return this.flights.size
+  }
+
+  /**
+   * Joins the run in flight for `key`, or starts `fn(signal)` as that run.
+   *
+   * @param key the key; compared like `Map` keys (SameValueZero)
+   * @param fn the work, called as `fn(signal)` only when no run is in flight for `key`
+   * @param options `signal`: this caller leaves when it aborts; a signal already aborted
+   *   rejects at once and starts nothing
+   * @returns the run's value; rejects with its error, `signal.reason` or a `TimeoutError`
+   * @example
+   * ```ts
+   * const [a, b] = await Promise.all([flights.run('k', load), flights.run('k', load)]) // load ran once
+   * ```
+   */
+  run(key: K, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SingleFlightRunOptions): Promise<T> {
+    let signal: AbortSignal | undefined
+    try {
+      checkFunction('fn', fn)
+      signal = checkSignal('signal', checkOptions<SingleFlightRunOptions>('options', options).signal)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.disposed) return Promise.reject(new DisposedError(`SingleFlightGroup${this.label()} was disposed`))
+    let flight = this.flights.get(key)
+    if (flight === undefined) {
+      const created: Flight<T> = new Flight<T>({
+        timeoutMs: this.timeoutMs,
+        label: `SingleFlightGroup${this.label()} run`,
+        onDone: () => {
+          if (this.flights.get(key) === created) this.flights.delete(key)
+        },
+      })
+      this.flights.set(key, created)
+      created.start(fn)
+      flight = created
+    }
+    return flight.join(signal)
+  }
+
+  /**
+   * Frees `key`: the next `run(key)` starts a fresh run; the current one (if any) goes on
+   * for the callers already waiting on it.
+   *
+   * @returns whether a run was in flight for `key`
+   * @example
+   * ```ts
+   * flights.forget(id) // the user changed: don't hand out the old fetch to new callers
+   * ```
+   */
+  forget(key: K): boolean {
+    return this.flights.delete(key)
+  }
+
+  /**
+   * Whether a run is in flight for `key` (and would be joined by `run(key)`).
+   *
+   * @example
+   * ```ts
+   * if (!flights.inFlight(id)) metrics.coldFetches++
+   * ```
+   */
+  inFlight(key: K): boolean {
+    return this.flights.has(key)
+  }
+
+  /** Aborts every run in flight with a `DisposedError` and refuses later runs. Idempotent. */
+  [Symbol.dispose](): void {
+    if (this.disposed) return
+    this.disposed = true
+    const reason = new DisposedError(`SingleFlightGroup${this.label()} was disposed`)
+    const flights = [...this.flights.values()]
+    this.flights.clear()
+    for (const flight of flights) flight.abort(reason)
+  }
+
+  private label(): string {
+    return this.name === undefined ? '' : ` "${this.name}"`
+  }
+}
