@@ -1,0 +1,358 @@
+import { describe, expect, it, vi } from 'vitest'
+import fc from 'fast-check'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { DetachedPool } from '../../src/tasks/DetachedPool.js'
+import { defaultDetachedPool, spawnDetached, DEFAULT_DETACHED_POOL_OPTIONS } from '../../src/tasks/spawnDetached.js'
+import { ClosedError, TimeoutError } from '../../src/errors.js'
+import { abortListenerCount, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
+
+expectNoUnhandledRejections()
+
+type Gate = ReturnType<typeof deferred<void>>
+
+/** A task factory whose runs are released from the test. */
+function gated() {
+  const gates: Gate[] = []
+  const signals: AbortSignal[] = []
+  const task = vi.fn((signal: AbortSignal) => {
+    const d = deferred()
+    gates.push(d)
+    signals.push(signal)
+    return d.promise
+  })
+  return { task, gates, signals }
+}
+
+describe('DetachedPool', () => {
+  it('runs at most `concurrency` tasks at once and starts queued ones in FIFO order', async () => {
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 2, onError })
+    const order: number[] = []
+    const gates: Gate[] = []
+    for (let i = 0; i < 5; i++) {
+      expect(
+        pool.run(() => {
+          order.push(i)
+          const d = deferred()
+          gates.push(d)
+          return d.promise
+        }),
+      ).toBe(true)
+    }
+    expect(pool.stats()).toMatchObject({ running: 2, queued: 3, started: 2 })
+    // Tasks start on a microtask, never inside run().
+    expect(order).toEqual([])
+    await flushMicrotasks()
+    expect(order).toEqual([0, 1])
+    gates[1]!.resolve()
+    await flushMicrotasks()
+    expect(order).toEqual([0, 1, 2])
+    expect(pool.stats()).toMatchObject({ running: 2, queued: 2, succeeded: 1 })
+    gates[0]!.resolve()
+    gates[2]!.resolve()
+    await flushMicrotasks()
+    gates[3]!.resolve()
+    await flushMicrotasks()
+    gates[4]!.resolve()
+    await pool.drain()
+    expect(order).toEqual([0, 1, 2, 3, 4])
+    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0 })
+    expect(onError).not.toHaveBeenCalled()
+  })
+
+  it('never exceeds the bound under random completion orders (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.scheduler(), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 20 }), async (s, concurrency, n) => {
+        const pool = new DetachedPool({ concurrency, maxQueue: n, onError: () => {} })
+        let active = 0
+        let peak = 0
+        for (let i = 0; i < n; i++) {
+          pool.run(async () => {
+            active++
+            peak = Math.max(peak, active)
+            await s.schedule(Promise.resolve())
+            active--
+            if (i % 3 === 0) throw new Error(`fail ${i}`)
+          })
+        }
+        const drained = pool.drain()
+        await s.waitIdle()
+        await drained
+        expect(peak).toBeLessThanOrEqual(concurrency)
+        const st = pool.stats()
+        expect(st.started).toBe(n)
+        expect(st.succeeded + st.failed).toBe(n)
+        expect(st.failed).toBe(Math.ceil(n / 3))
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it('failures (throws, rejections, non-Error values) are counted and reported, never thrown or unhandled', async () => {
+    const onError = vi.fn()
+    const pool = new DetachedPool({ name: 'writes', onError })
+    const boom = new Error('boom')
+    expect(
+      pool.run(() => {
+        throw boom
+      }),
+    ).toBe(true)
+    pool.run(() => Promise.reject('str'), { name: 'approval' })
+    pool.run(async () => {
+      await Promise.resolve()
+      throw boom
+    })
+    pool.run(() => 'sync value')
+    await pool.drain()
+    expect(pool.stats()).toMatchObject({ started: 4, failed: 3, succeeded: 1 })
+    expect(onError).toHaveBeenCalledTimes(3)
+    expect(onError).toHaveBeenCalledWith(boom, expect.objectContaining({ area: 'detached', event: 'error', name: 'writes', pool: 'writes' }))
+    expect(onError).toHaveBeenCalledWith('str', expect.objectContaining({ event: 'error', name: 'approval' }))
+  })
+
+  it('a per-task onError overrides the pool onError; a throwing onError does not break the pool', async () => {
+    const poolOnError = vi.fn()
+    const taskOnError = vi.fn(() => {
+      throw new Error('bad handler')
+    })
+    const pool = new DetachedPool({ onError: poolOnError })
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    try {
+      pool.run(() => Promise.reject(new Error('x')), { onError: taskOnError })
+      pool.run(() => Promise.reject(new Error('y')))
+      await pool.drain()
+      expect(taskOnError).toHaveBeenCalledTimes(1)
+      expect(poolOnError).toHaveBeenCalledTimes(1)
+      expect(warn).toHaveBeenCalledTimes(1)
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('a timeout aborts the task signal, counts timedOut (not failed), reports it and frees the slot', async () => {
+    vi.useFakeTimers()
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 1, timeoutMs: 500, name: 'approvals', onError })
+    let signal!: AbortSignal
+    let lateSettle!: () => void
+    // Ignores its signal and settles late: it becomes overdue.
+    pool.run((s) => {
+      signal = s
+      return new Promise<void>((resolve) => (lateSettle = resolve))
+    })
+    const second = vi.fn(async () => {})
+    pool.run(second)
+    await flushMicrotasks()
+    expect(second).not.toHaveBeenCalled()
+    vi.advanceTimersByTime(499)
+    expect(signal.aborted).toBe(false)
+    vi.advanceTimersByTime(1)
+    expect(signal.aborted).toBe(true)
+    expect(signal.reason).toBeInstanceOf(TimeoutError)
+    expect(onError).toHaveBeenCalledWith(expect.any(TimeoutError), expect.objectContaining({ area: 'detached', event: 'timeout', name: 'approvals' }))
+    await flushMicrotasks()
+    expect(second).toHaveBeenCalledTimes(1)
+    await pool.drain()
+    expect(pool.stats()).toMatchObject({ timedOut: 1, failed: 0, succeeded: 1, running: 0, overdue: 1 })
+    lateSettle()
+    await flushMicrotasks()
+    expect(pool.stats()).toMatchObject({ overdue: 0, succeeded: 1, failed: 0 })
+    expect(onError).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a task that honours its signal stops at the timeout; a per-task timeoutMs overrides the pool', async () => {
+    vi.useFakeTimers()
+    const onError = vi.fn()
+    const pool = new DetachedPool({ timeoutMs: 10_000, onError })
+    const stopped = vi.fn()
+    pool.run(
+      (signal) =>
+        new Promise<void>((_, reject) => {
+          signal.addEventListener('abort', () => {
+            stopped()
+            reject(signal.reason)
+          })
+        }),
+      { timeoutMs: 50 },
+    )
+    await flushMicrotasks()
+    vi.advanceTimersByTime(50)
+    await flushMicrotasks()
+    expect(stopped).toHaveBeenCalledTimes(1)
+    // Its rejection after the timeout is neither counted as failed nor reported again.
+    expect(pool.stats()).toMatchObject({ timedOut: 1, failed: 0, overdue: 0 })
+    expect(onError).toHaveBeenCalledTimes(1)
+  })
+
+  it('a full queue drops the newest task and reports it; queued tasks keep their place', async () => {
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 1, maxQueue: 2, onError })
+    const { task, gates } = gated()
+    expect(pool.run(task)).toBe(true)
+    expect(pool.run(task)).toBe(true)
+    expect(pool.run(task)).toBe(true)
+    const newest = vi.fn()
+    expect(pool.run(newest, { name: 'newest' })).toBe(false)
+    expect(pool.stats()).toMatchObject({ running: 1, queued: 2, dropped: 1 })
+    expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: expect.stringContaining('queue is full') }), expect.objectContaining({ area: 'detached', event: 'dropped', name: 'newest' }))
+    for (let i = 0; i < 3; i++) {
+      await flushMicrotasks()
+      gates[i]!.resolve()
+    }
+    await pool.drain()
+    expect(task).toHaveBeenCalledTimes(3)
+    expect(newest).not.toHaveBeenCalled()
+  })
+
+  it('maxQueue 0 drops everything beyond the running tasks', async () => {
+    const pool = new DetachedPool({ concurrency: 1, maxQueue: 0, onError: () => {} })
+    const { task, gates } = gated()
+    expect(pool.run(task)).toBe(true)
+    expect(pool.run(task)).toBe(false)
+    await flushMicrotasks()
+    gates[0]!.resolve()
+    await pool.drain()
+    expect(pool.stats()).toMatchObject({ started: 1, dropped: 1 })
+  })
+
+  it('close() refuses new tasks (each refusal reported) while queued ones still run', async () => {
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 1, onError })
+    const { task, gates } = gated()
+    pool.run(task)
+    pool.run(task)
+    pool.close()
+    pool.close()
+    expect(pool.isClosed).toBe(true)
+    const refusedTask = vi.fn()
+    expect(pool.run(refusedTask)).toBe(false)
+    expect(pool.run(refusedTask)).toBe(false)
+    expect(onError).toHaveBeenCalledTimes(2)
+    expect(onError).toHaveBeenCalledWith(expect.any(ClosedError), expect.objectContaining({ event: 'refused' }))
+    await flushMicrotasks()
+    gates[0]!.resolve()
+    await flushMicrotasks()
+    gates[1]!.resolve()
+    await pool.drain()
+    expect(task).toHaveBeenCalledTimes(2)
+    expect(refusedTask).not.toHaveBeenCalled()
+    expect(pool.stats()).toMatchObject({ refused: 2, succeeded: 2 })
+  })
+
+  it('drain waits for tasks accepted meanwhile, times out with a TimeoutError, and honours a signal', async () => {
+    vi.useFakeTimers()
+    const pool = new DetachedPool({ timeoutMs: Infinity, onError: () => {} })
+    const { task, gates } = gated()
+    await pool.drain() // idle: resolves at once
+    pool.run(task)
+    const drained = vi.fn()
+    const d = pool.drain().then(drained)
+    const timedOut = pool.drain(100)
+    const ac = new AbortController()
+    const aborted = pool.drain({ signal: ac.signal })
+    await expect(pool.drain(0)).rejects.toBeInstanceOf(TimeoutError)
+    ac.abort('stop')
+    await expect(aborted).rejects.toBe('stop')
+    expect(abortListenerCount(ac.signal)).toBe(0)
+    vi.advanceTimersByTime(100)
+    await expect(timedOut).rejects.toBeInstanceOf(TimeoutError)
+    await flushMicrotasks()
+    pool.run(task) // accepted while draining
+    gates[0]!.resolve()
+    await flushMicrotasks()
+    expect(drained).not.toHaveBeenCalled()
+    gates[1]!.resolve()
+    await d
+    expect(drained).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+    await expect(pool.drain('x' as never)).rejects.toThrow(TypeError)
+    await expect(pool.drain(-1)).rejects.toThrow(RangeError)
+  })
+
+  it('await using: dispose closes and drains', async () => {
+    const { task, gates } = gated()
+    let ref!: DetachedPool
+    const finished = vi.fn()
+    const scope = (async () => {
+      await using pool = new DetachedPool({ onError: () => {} })
+      ref = pool
+      pool.run(task)
+    })().then(finished)
+    await flushMicrotasks()
+    expect(ref.isClosed).toBe(true)
+    expect(finished).not.toHaveBeenCalled()
+    gates[0]!.resolve()
+    await scope
+    expect(finished).toHaveBeenCalledTimes(1)
+    expect(ref.stats().succeeded).toBe(1)
+    ref[Symbol.dispose]()
+    await ref[Symbol.asyncDispose]()
+  })
+
+  it('publishes to diagnostics_channel asyncsafe:detached:*', async () => {
+    const seen: unknown[] = []
+    const listener = (message: unknown) => seen.push(message)
+    subscribe('asyncsafe:detached:error', listener)
+    try {
+      const pool = new DetachedPool({ name: 'dc', onError: () => {} })
+      pool.run(() => Promise.reject(new Error('dc-fail')))
+      await pool.drain()
+      expect(seen).toEqual([expect.objectContaining({ area: 'detached', event: 'error', name: 'dc', error: expect.objectContaining({ message: 'dc-fail' }) })])
+    } finally {
+      unsubscribe('asyncsafe:detached:error', listener)
+    }
+  })
+
+  it('validates its input: non-function task is a TypeError, bad options are refused', () => {
+    const pool = new DetachedPool({ onError: () => {} })
+    expect(() => pool.run(undefined as never)).toThrow(TypeError)
+    expect(() => pool.run('x' as never)).toThrow(/task must be a function/)
+    expect(() => pool.run(() => {}, { timeoutMs: -1 })).toThrow(RangeError)
+    expect(() => pool.run(() => {}, { onError: 1 as never })).toThrow(TypeError)
+    expect(() => new DetachedPool({ concurrency: 0 })).toThrow(RangeError)
+    expect(() => new DetachedPool({ concurrency: 1.5 })).toThrow(RangeError)
+    expect(() => new DetachedPool({ maxQueue: -1 })).toThrow(RangeError)
+    expect(() => new DetachedPool({ timeoutMs: Number.NaN })).toThrow(RangeError)
+    expect(() => new DetachedPool({ onError: 'x' as never })).toThrow(TypeError)
+    expect(pool.stats().started).toBe(0)
+  })
+})
+
+describe('spawnDetached', () => {
+  it('runs on a lazily created shared pool with a 500 ms timeout that aborts the task', async () => {
+    vi.useFakeTimers()
+    const pool = defaultDetachedPool()
+    expect(defaultDetachedPool()).toBe(pool)
+    expect(DEFAULT_DETACHED_POOL_OPTIONS).toMatchObject({ concurrency: 8, timeoutMs: 500, maxQueue: 1000 })
+    const onError = vi.fn()
+    let signal!: AbortSignal
+    expect(
+      spawnDetached(
+        (s) => {
+          signal = s
+          return new Promise<void>((_, reject) => s.addEventListener('abort', () => reject(s.reason)))
+        },
+        { name: 'approval-record', onError },
+      ),
+    ).toBe(true)
+    await flushMicrotasks()
+    vi.advanceTimersByTime(500)
+    expect(signal.aborted).toBe(true)
+    expect(onError).toHaveBeenCalledWith(expect.any(TimeoutError), expect.objectContaining({ event: 'timeout', name: 'approval-record', pool: 'default' }))
+    await flushMicrotasks()
+    expect(pool.stats()).toMatchObject({ timedOut: 1, running: 0 })
+    expect(() => spawnDetached(42 as never)).toThrow(TypeError)
+  })
+
+  it('the default pool drains at shutdown and then refuses', async () => {
+    const onError = vi.fn()
+    const ran = vi.fn()
+    spawnDetached(async () => ran(), { onError })
+    const pool = defaultDetachedPool()
+    await pool[Symbol.asyncDispose]()
+    expect(ran).toHaveBeenCalledTimes(1)
+    expect(spawnDetached(ran, { onError })).toBe(false)
+    expect(onError).toHaveBeenCalledWith(expect.any(ClosedError), expect.objectContaining({ event: 'refused' }))
+  })
+})
