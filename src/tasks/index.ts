@@ -11,3 +11,5 @@ export type { SingleFlightGroupOptions, SingleFlightRunOptions } from './SingleF
 export { DetachedPool } from './DetachedPool.js'
 export type { DetachedTask, DetachedPoolOptions, DetachedRunOptions, DetachedPoolStats, DrainOptions } from './DetachedPool.js'
 export { spawnDetached, defaultDetachedPool, DEFAULT_DETACHED_POOL_OPTIONS } from './spawnDetached.js'
+export { retry, backoffDelay, DEFAULT_RETRY_OPTIONS } from './retry.js'
+export type { RetryOptions, RetryEvent } from './retry.js'
