@@ -1,0 +1,264 @@
+/**
+ * `TaskScope`: a group of guarded tasks with one owner (structured concurrency).
+ *
+ * @module
+ */
+import { ClosedError, TimeoutError } from '../errors.js'
+import { DISPOSED, RESOLVED } from '../internal/guards-shared.js'
+import { reportError, type OnError } from '../internal/report.js'
+import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
+import { taskConfig, TaskGuard, type GuardedTask, type TaskConfig, type TaskOwner } from './spawnGuarded.js'
+
+/** Options of {@link TaskScope}. */
+export interface TaskScopeOptions {
+  /** Name used in reports and diagnostics (children without a name of their own use it too). */
+  name?: string
+  /** A parent signal: its abort aborts every child (with its reason) and refuses nothing (children spawned later start aborted). */
+  signal?: AbortSignal
+  /** The first failure of a child aborts its siblings (with that failure as reason) and closes the scope to `spawn`. Default false. */
+  failFast?: boolean
+  /** How long `await using` waits for the children to settle after aborting them (ms). Default 5000; `Infinity` waits for ever. */
+  settleTimeoutMs?: number
+  /** Receives failures nobody observed (`guard:task-error`) and stragglers (`guard:settle-timeout`). */
+  onError?: OnError
+}
+
+/** Options of {@link TaskScope.spawn}. */
+export interface ScopeSpawnOptions {
+  /** The child's name in reports (default: the scope's name). */
+  name?: string
+}
+
+/** Failures kept for a later `join()` at most (the oldest are dropped; every one was reported or delivered when it happened). */
+const MAX_RETAINED_FAILURES = 1_000
+
+interface JoinWaiter {
+  readonly limit: number
+  remaining: number
+  readonly resolve: () => void
+}
+
+interface Failure {
+  readonly seq: number
+  readonly error: unknown
+}
+
+/**
+ * A scope owning any number of background tasks: they are aborted together, awaited
+ * together, and none outlives the scope.
+ *
+ * - `spawn(fn)` starts `fn(signal)` now and returns its {@link TaskGuard}; a settled child
+ *   is released at once, so a long-lived scope does not grow (failures wait for a `join()`,
+ *   at most the last 1000).
+ * - `join()` waits until every child spawned before the call has settled, then resolves,
+ *   or rejects with an `AggregateError` of the failures of those children (aborted ones
+ *   are not failures). A join delivers those failures and forgets them, once no other
+ *   join is pending.
+ * - `failFast`: the first failure aborts every sibling (reason: that failure) and later
+ *   `spawn` calls throw a `ClosedError` whose `cause` is the failure.
+ * - `using`: dispose aborts every child (shared `DisposedError`) and closes the scope
+ *   (`spawn` throws `ClosedError`). `await using` also waits for them, at most
+ *   `settleTimeoutMs`, and reports each child still running then (`guard:settle-timeout`).
+ * - A child failure is reported (`guard:task-error`) when neither a pending `join()` nor
+ *   a subscriber of the child's `done` was there to receive it when it happened.
+ *
+ * Fairness: children run concurrently; the scope imposes no order or limit (combine with
+ * a `Semaphore` for a bound).
+ *
+ * @example
+ * ```ts
+ * await using scope = new TaskScope({ name: 'session', signal: request.signal, failFast: true })
+ * scope.spawn((signal) => streamUpdates(signal))
+ * scope.spawn((signal) => heartbeat(signal))
+ * await scope.join()   // rejects with AggregateError if a child failed; the other was aborted
+ * ```
+ */
+export class TaskScope implements Disposable, AsyncDisposable, TaskOwner {
+  readonly #name: string | undefined
+  readonly #failFast: boolean
+  readonly #childConfig: TaskConfig
+  readonly #children = new Map<TaskGuard<unknown>, number>()
+  readonly #joins = new Set<JoinWaiter>()
+  #failures: Failure[] = []
+  #nextSeq = 0
+  #deliveredBelow = 0
+  #parent: AbortSignal | undefined
+  #closedBy: ClosedError | undefined
+  #disposed = false
+
+  /**
+   * @param options `name`, parent `signal`, `failFast` (default false), `settleTimeoutMs` (default 5000), `onError`
+   * @throws TypeError / RangeError for bad options
+   */
+  constructor(options?: TaskScopeOptions) {
+    const opts = checkOptions<TaskScopeOptions>('TaskScope: options', options)
+    this.#failFast = checkOptionalBoolean('TaskScope: options.failFast', opts.failFast) ?? false
+    const base = taskConfig('TaskScope', opts)
+    this.#name = base.name
+    // Children do not listen to the parent themselves: the scope aborts them (one listener in all).
+    this.#childConfig = { ...base, signal: undefined }
+    const parent = base.signal
+    if (parent !== undefined && !parent.aborted) {
+      this.#parent = parent
+      parent.addEventListener('abort', this, { once: true })
+    } else if (parent !== undefined) {
+      this.#parent = parent
+    }
+  }
+
+  /** The scope's name, if it has one. */
+  get name(): string | undefined {
+    return this.#name
+  }
+
+  /** Number of children still running. */
+  get size(): number {
+    return this.#children.size
+  }
+
+  /** Whether the scope was disposed. */
+  get disposed(): boolean {
+    return this.#disposed
+  }
+
+  /**
+   * Starts `task(signal)` now as a child of this scope and returns its guard. Under an
+   * aborted parent signal the task is not called (the guard is `'aborted'` at once).
+   *
+   * @throws ClosedError after dispose, or after a failure with `failFast` (its `cause`)
+   * @throws TypeError when `task` is not a function
+   */
+  spawn<T>(task: GuardedTask<T>, options?: ScopeSpawnOptions): TaskGuard<T> {
+    checkFunction('TaskScope.spawn: task', task)
+    if (this.#closedBy !== undefined) throw new ClosedError(this.#closedBy.message, { cause: this.#closedBy.cause })
+    let config = this.#childConfig
+    if (options !== undefined) {
+      const opts = checkOptions<ScopeSpawnOptions>('TaskScope.spawn: options', options)
+      const name = checkOptionalString('TaskScope.spawn: options.name', opts.name)
+      if (name !== undefined) config = { ...config, name }
+    }
+    const parent = this.#parent
+    // Under an aborted parent, the guard starts aborted and never calls the task.
+    if (parent?.aborted) config = { ...config, signal: parent }
+    const seq = this.#nextSeq++
+    const child = new TaskGuard<T>(task, config, this) as TaskGuard<unknown>
+    if (child.state === 'running') this.#children.set(child, seq)
+    return child as TaskGuard<T>
+  }
+
+  /**
+   * Aborts every running child with `reason` (default: the runtime's `AbortError`).
+   * Such aborts are not failures. The scope stays open.
+   */
+  abortAll(reason?: unknown): void {
+    const hasReason = arguments.length > 0
+    for (const child of [...this.#children.keys()]) {
+      if (hasReason) child.abort(reason)
+      else child.abort()
+    }
+  }
+
+  /**
+   * Waits until every child spawned before this call has settled. Resolves when none of
+   * them failed, else rejects with an `AggregateError` of their failures (in the order
+   * they happened). Aborted children are not failures.
+   */
+  join(): Promise<void> {
+    const limit = this.#nextSeq
+    let remaining = 0
+    for (const seq of this.#children.values()) if (seq < limit) remaining++
+    if (remaining === 0) return this.#deliver(limit)
+    return new Promise<void>((resolve) => {
+      this.#joins.add({ limit, remaining, resolve })
+    }).then(() => this.#deliver(limit))
+  }
+
+  /** Aborts every child (shared `DisposedError`) and closes the scope. Idempotent, never throws. */
+  [Symbol.dispose](): void {
+    if (this.#disposed) return
+    this.#disposed = true
+    this.#closedBy ??= new ClosedError(`TaskScope${this.#name === undefined ? '' : ` "${this.#name}"`} is disposed`)
+    const parent = this.#parent
+    if (parent !== undefined) {
+      this.#parent = undefined
+      parent.removeEventListener('abort', this)
+    }
+    for (const child of [...this.#children.keys()]) child.abort(DISPOSED)
+  }
+
+  /**
+   * Aborts every child and closes the scope, then waits for the children to settle, at
+   * most `settleTimeoutMs`; each child still running then is reported
+   * (`guard:settle-timeout`). Never rejects.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    this[Symbol.dispose]()
+    if (this.#children.size === 0) return RESOLVED
+    return this.#waitChildren()
+  }
+
+  /** @internal Parent signal listener. */
+  handleEvent(): void {
+    const parent = this.#parent
+    if (parent === undefined) return
+    const reason: unknown = parent.reason
+    for (const child of [...this.#children.keys()]) child.abort(reason)
+  }
+
+  /** @internal Called by a child when it settles. */
+  childSettled(child: TaskGuard<unknown>, failed: boolean, error: unknown): boolean {
+    const seq = this.#children.get(child)
+    // A child that settled synchronously inside spawn is not registered yet.
+    const childSeq = seq ?? this.#nextSeq - 1
+    this.#children.delete(child)
+    let delivered = false
+    if (failed) {
+      this.#failures.push({ seq: childSeq, error })
+      if (this.#failures.length > MAX_RETAINED_FAILURES) this.#failures.shift()
+      for (const join of this.#joins) if (childSeq < join.limit) delivered = true
+      if (this.#failFast && this.#closedBy === undefined) {
+        this.#closedBy = new ClosedError(`TaskScope${this.#name === undefined ? '' : ` "${this.#name}"`} failed`, { cause: error })
+        for (const sibling of [...this.#children.keys()]) sibling.abort(error)
+      }
+    }
+    if (seq !== undefined) {
+      for (const join of this.#joins) {
+        if (seq < join.limit && --join.remaining === 0) {
+          this.#joins.delete(join)
+          join.resolve()
+        }
+      }
+    }
+    return delivered
+  }
+
+  #deliver(limit: number): Promise<void> {
+    const errors: unknown[] = []
+    for (const f of this.#failures) if (f.seq < limit) errors.push(f.error)
+    // Forget delivered failures once no other join may still need them (bounded memory).
+    this.#deliveredBelow = Math.max(this.#deliveredBelow, limit)
+    if (this.#joins.size === 0) {
+      const below = this.#deliveredBelow
+      this.#failures = this.#failures.filter((f) => f.seq >= below)
+    }
+    if (errors.length === 0) return RESOLVED
+    const label = this.#name === undefined ? 'TaskScope' : `TaskScope "${this.#name}"`
+    return Promise.reject(new AggregateError(errors, `${label}: ${errors.length} task${errors.length === 1 ? '' : 's'} failed`))
+  }
+
+  async #waitChildren(): Promise<void> {
+    const ms = this.#childConfig.settleTimeoutMs
+    const children = [...this.#children.keys()]
+    const results = await Promise.all(children.map((child) => child.waitSettled(ms)))
+    for (let i = 0; i < children.length; i++) {
+      if (results[i]) continue
+      const child = children[i]!
+      reportError(this.#childConfig.onError, new TimeoutError(`Task did not settle within ${ms} ms of its scope's dispose`, { timeoutMs: ms }), {
+        area: 'guard',
+        event: 'settle-timeout',
+        name: child.name ?? this.#name,
+        scope: this.#name,
+      })
+    }
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * `spawnGuarded`: a background task owned by a scope. Leaving the scope aborts it; with
+ * `await using` the scope also waits (bounded) until it settled. Its failures are never
+ * lost and never become unhandled rejections.
+ *
+ * @module
+ */
+import { TimeoutError } from '../errors.js'
+import { DISPOSED, RESOLVED } from '../internal/guards-shared.js'
+import { reportError, type OnError } from '../internal/report.js'
+import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+
+/** A task: called once with the signal that aborts when its guard is disposed or aborted. */
+export type GuardedTask<T> = (signal: AbortSignal) => PromiseLike<T> | T
+
+/** Lifecycle of a {@link TaskGuard}. `'aborted'`: the task settled after its signal was aborted. */
+export type TaskState = 'running' | 'fulfilled' | 'rejected' | 'aborted'
+
+/** Options of {@link spawnGuarded}. */
+export interface SpawnGuardedOptions {
+  /** Name used in reports and diagnostics. */
+  name?: string
+  /** A parent signal: its abort aborts the task too (with the parent's reason). */
+  signal?: AbortSignal
+  /**
+   * How long `await using` (`[Symbol.asyncDispose]`) waits for the task to settle after
+   * aborting it, in milliseconds; a task still running then is reported
+   * (`guard:settle-timeout`) and left behind. Default 5000; `Infinity` waits for ever.
+   */
+  settleTimeoutMs?: number
+  /** Receives failures nobody observed on `done` (`guard:task-error`) and settle timeouts (`guard:settle-timeout`). */
+  onError?: OnError
+}
+
+/** Default of `settleTimeoutMs`: long enough for orderly cleanup, short enough that a stuck task cannot hang a shutdown. */
+export const DEFAULT_SETTLE_TIMEOUT_MS = 5_000
+
+/**
+ * Microtask turns `await using` gives an aborted task to settle before arming the
+ * settle-timeout timer. A task that honours its signal settles within two or three
+ * turns of the abort; waiting for them first keeps the common case free of timers.
+ */
+const GRACE_TURNS = 8
+
+/** Microtask turns a failure waits for a subscriber of `done` before it is reported. */
+const REPORT_AFTER_TURNS = 16
+
+/** @internal How a {@link TaskScope} follows its children. */
+export interface TaskOwner {
+  /**
+   * Called once when a child settles (`failed`: it rejected without being aborted).
+   * Returns true when the owner will deliver the failure (a pending `join()`), so it
+   * need not be reported.
+   */
+  childSettled(child: TaskGuard<unknown>, failed: boolean, error: unknown): boolean
+}
+
+/** @internal Validated configuration of a guard. */
+export interface TaskConfig {
+  readonly name: string | undefined
+  readonly signal: AbortSignal | undefined
+  readonly settleTimeoutMs: number | undefined
+  readonly onError: OnError | undefined
+}
+
+/**
+ * A promise that records whether anyone subscribed to it (`then`, `catch`, `finally`,
+ * `await`, `Promise.all`... all go through `then`). Derived promises are plain ones.
+ */
+class ObservedPromise<T> extends Promise<T> {
+  observed = false
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise
+  }
+  override then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this.observed = true
+    return super.then(onFulfilled, onRejected)
+  }
+}
+
+// eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(promise)
+const promiseThen = Promise.prototype.then
+const ignore = (): void => {}
+
+/** Marks a promise handled without counting as an observer. */
+function silence(promise: Promise<unknown>): void {
+  void promiseThen.call(promise, undefined, ignore)
+}
+
+/**
+ * A running background task owned by the current scope. Created by {@link spawnGuarded}
+ * or {@link TaskScope.spawn}.
+ *
+ * - `using`: leaving the scope aborts the task's signal (with a shared `DisposedError`)
+ *   and does not wait.
+ * - `await using`: aborts, then waits until the task settled, at most `settleTimeoutMs`;
+ *   a task still running then is reported (`guard:settle-timeout`). Never rejects.
+ * - `done` resolves with the task's value or rejects with its failure; a task aborted
+ *   before it settled rejects with the abort reason (also when it ignored the signal and
+ *   returned a value: its outcome no longer matters to anyone).
+ * - A failure is reported to `onError` / diagnostics `asyncsafe:guard:task-error` /
+ *   a process warning when nobody subscribed to `done` (`then`, `catch`, `await`...)
+ *   before the task settled. `done` itself never causes an unhandled rejection. Errors
+ *   after an abort (dispose, `abort()`, the parent signal) are cancellation, not failures:
+ *   never reported.
+ *
+ * @example
+ * ```ts
+ * {
+ *   using indexing = spawnGuarded((signal) => indexFiles(root, signal), { name: 'index' })
+ *   await serveSession()
+ * } // indexing is aborted here, also when serveSession throws
+ * ```
+ */
+export class TaskGuard<T> implements Disposable, AsyncDisposable {
+  readonly #controller: AbortController
+  readonly #config: TaskConfig
+  readonly #owner: TaskOwner | undefined
+  #state: TaskState = 'running'
+  #outcome: unknown
+  #done: ObservedPromise<T> | undefined
+  #resolveDone: ((value: T) => void) | undefined
+  #rejectDone: ((error: unknown) => void) | undefined
+  #settled: Promise<void> = RESOLVED
+  #parent: AbortSignal | undefined
+  #detached = false
+
+  /** @internal Use {@link spawnGuarded} or {@link TaskScope.spawn}. */
+  constructor(task: GuardedTask<T>, config: TaskConfig, owner?: TaskOwner) {
+    this.#config = config
+    this.#owner = owner
+    const controller = new AbortController()
+    this.#controller = controller
+    const parent = config.signal
+    if (parent !== undefined) {
+      if (parent.aborted) {
+        // Nothing is started under an aborted parent.
+        controller.abort(parent.reason)
+        this.#state = 'aborted'
+        this.#outcome = parent.reason
+        return
+      }
+      this.#parent = parent
+      parent.addEventListener('abort', this, { once: true })
+    }
+    let result: PromiseLike<T> | T
+    try {
+      result = task(controller.signal)
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    if (result instanceof Promise) {
+      this.#settled = (result as Promise<T>).then(
+        (value) => {
+          this.#finish(false, value)
+        },
+        (error: unknown) => {
+          this.#finish(true, error)
+        },
+      )
+    } else if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<T>).then === 'function') {
+      this.#settled = Promise.resolve(result).then(
+        (value) => {
+          this.#finish(false, value)
+        },
+        (error: unknown) => {
+          this.#finish(true, error)
+        },
+      )
+    } else {
+      this.#finish(false, result)
+    }
+  }
+
+  /** The task's signal: aborted by dispose, `abort()` or the parent signal. */
+  get signal(): AbortSignal {
+    return this.#controller.signal
+  }
+
+  /** `'running'`, then `'fulfilled'`, `'rejected'` or `'aborted'` (settled after its signal was aborted). */
+  get state(): TaskState {
+    return this.#state
+  }
+
+  /** The guard's name, if it has one. */
+  get name(): string | undefined {
+    return this.#config.name
+  }
+
+  /**
+   * Settles with the task: its value, its failure, or the abort reason when the task
+   * settled after an abort. Subscribing to it (before the task settles) makes you the
+   * owner of its failure: it is then not reported to `onError`.
+   */
+  get done(): Promise<T> {
+    let done = this.#done
+    if (done === undefined) {
+      const state = this.#state
+      if (state === 'running') {
+        done = new ObservedPromise<T>((resolve, reject) => {
+          this.#resolveDone = resolve
+          this.#rejectDone = reject
+        })
+      } else if (state === 'fulfilled') {
+        done = new ObservedPromise<T>((resolve) => {
+          resolve(this.#outcome as T)
+        })
+      } else {
+        done = new ObservedPromise<T>((_, reject) => {
+          reject(this.#outcome)
+        })
+      }
+      silence(done)
+      this.#done = done
+    }
+    return done
+  }
+
+  /** Whether `detach()` was called. */
+  get detached(): boolean {
+    return this.#detached
+  }
+
+  /**
+   * Aborts the task's signal with `reason` (default: the runtime's `AbortError`).
+   * Idempotent: the first reason wins. Such an abort is never reported as a failure.
+   */
+  abort(reason?: unknown): void {
+    const controller = this.#controller
+    if (controller.signal.aborted) return
+    if (arguments.length === 0) controller.abort()
+    else controller.abort(reason)
+  }
+
+  /**
+   * Gives up ownership: dispose no longer aborts the task nor waits for it. The parent
+   * signal (or scope) still aborts it, and its failures are still reported.
+   */
+  detach(): void {
+    this.#detached = true
+  }
+
+  /** Aborts the task (shared `DisposedError` reason) without waiting. Idempotent, never throws. */
+  [Symbol.dispose](): void {
+    if (this.#detached) return
+    const controller = this.#controller
+    if (!controller.signal.aborted) controller.abort(DISPOSED)
+  }
+
+  /**
+   * Aborts the task, then waits until it settled, at most `settleTimeoutMs`; a task still
+   * running then is reported (`guard:settle-timeout`) and left behind. Never rejects.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    if (this.#detached) return RESOLVED
+    const controller = this.#controller
+    if (!controller.signal.aborted) controller.abort(DISPOSED)
+    if (this.#state !== 'running') return RESOLVED
+    const ms = this.#config.settleTimeoutMs
+    return ms === undefined ? this.#settled : this.#waitSettled(ms)
+  }
+
+  /** @internal Parent signal listener (EventListenerObject: no closure per guard). */
+  handleEvent(): void {
+    const parent = this.#parent
+    if (parent === undefined) return
+    this.#parent = undefined
+    const controller = this.#controller
+    if (!controller.signal.aborted) controller.abort(parent.reason)
+  }
+
+  /** @internal Waits for the task to settle (bounded); true when it did. Never rejects. */
+  async waitSettled(ms: number | undefined): Promise<boolean> {
+    if (this.#state !== 'running') return true
+    if (ms === undefined) {
+      await this.#settled
+      return true
+    }
+    for (let turn = 0; turn < GRACE_TURNS; turn++) {
+      await RESOLVED
+      if (this.#state !== 'running') return true
+    }
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(resolve, ms, false)
+      void this.#settled.then(() => {
+        clearTimeout(timer)
+        resolve(true)
+      })
+    })
+  }
+
+  async #waitSettled(ms: number): Promise<void> {
+    if (!(await this.waitSettled(ms))) {
+      reportError(this.#config.onError, new TimeoutError(`Task did not settle within ${ms} ms of its abort`, { timeoutMs: ms }), {
+        area: 'guard',
+        event: 'settle-timeout',
+        name: this.#config.name,
+      })
+    }
+  }
+
+  #finish(rejected: boolean, outcome: unknown): void {
+    if (this.#state !== 'running') return
+    const parent = this.#parent
+    if (parent !== undefined) {
+      this.#parent = undefined
+      parent.removeEventListener('abort', this)
+    }
+    const signal = this.#controller.signal
+    let failed = false
+    if (signal.aborted) {
+      this.#state = 'aborted'
+      this.#outcome = signal.reason
+      rejected = true
+    } else if (rejected) {
+      this.#state = 'rejected'
+      this.#outcome = outcome
+      failed = true
+    } else {
+      this.#state = 'fulfilled'
+      this.#outcome = outcome
+    }
+    const done = this.#done
+    if (done !== undefined) {
+      if (rejected) this.#rejectDone!(this.#outcome)
+      else this.#resolveDone!(this.#outcome as T)
+      this.#resolveDone = undefined
+      this.#rejectDone = undefined
+    }
+    const delivered = this.#owner?.childSettled(this as TaskGuard<unknown>, failed, this.#outcome) ?? false
+    if (failed && !delivered && !done?.observed) this.#reportUnlessObserved(REPORT_AFTER_TURNS)
+  }
+
+  /**
+   * Reports the failure unless someone subscribes to `done` within a few microtask turns:
+   * `await done` and `Promise.all([done])` subscribe one turn after the call (a thenable
+   * job), which may come after the task settled. Only failures pay for this.
+   */
+  #reportUnlessObserved(turns: number): void {
+    if (turns > 0) {
+      queueMicrotask(() => {
+        this.#reportUnlessObserved(turns - 1)
+      })
+      return
+    }
+    if (this.#done?.observed) return
+    reportError(this.#config.onError, this.#outcome, { area: 'guard', event: 'task-error', name: this.#config.name })
+  }
+}
+
+/**
+ * Starts `task(signal)` now and returns the {@link TaskGuard} that owns it.
+ *
+ * Hazard prevented: background work (indexing, a render loop, a listener) that outlives
+ * the session that started it. Bind the guard with `using` and the task is aborted when
+ * the scope ends — normally, by an early `return`, by a `throw`, or when the enclosing
+ * async flow is itself cancelled and unwinds.
+ *
+ * Cancellation: dispose aborts with one shared `DisposedError` instance (allocated once:
+ * a fresh error per abort would cost more than the guard); `abort(reason)` with yours;
+ * the parent `signal` with its reason. An already-aborted parent means the task is never
+ * called (state `'aborted'` at once). The listener on the parent leaves it as soon as the
+ * task settles, so long-lived parents do not accumulate listeners.
+ *
+ * Failures: `done` rejects for whoever subscribes to it; a failure nobody subscribed to
+ * before the task settled goes to `onError`, diagnostics `asyncsafe:guard:task-error`,
+ * and a process warning when there is no `onError`. Never an unhandled rejection. A
+ * task that throws synchronously is treated like one that rejects.
+ *
+ * @param task called once, synchronously, as `task(signal)`
+ * @param options `name`, parent `signal`, `settleTimeoutMs` (default 5000), `onError`
+ * @throws TypeError / RangeError for a non-function task or bad options
+ * @example
+ * ```ts
+ * await using render = spawnGuarded(async (signal) => {
+ *   for await (const frame of frames(signal)) draw(frame)
+ * }, { name: 'render', settleTimeoutMs: 1_000, onError: log.error })
+ * // leaving the scope aborts the render loop and waits up to 1 s for it to stop
+ * ```
+ */
+export function spawnGuarded<T>(task: GuardedTask<T>, options?: SpawnGuardedOptions): TaskGuard<T> {
+  checkFunction('spawnGuarded: task', task)
+  return new TaskGuard(task, taskConfig('spawnGuarded', options))
+}
+
+/** @internal Validates the options shared by spawnGuarded and TaskScope. */
+export function taskConfig(where: string, options: SpawnGuardedOptions | undefined): TaskConfig {
+  if (options === undefined) return DEFAULT_CONFIG
+  const opts = checkOptions<SpawnGuardedOptions>(`${where}: options`, options)
+  return {
+    name: checkOptionalString(`${where}: options.name`, opts.name),
+    signal: checkSignal(`${where}: options.signal`, opts.signal),
+    settleTimeoutMs: opts.settleTimeoutMs === undefined ? DEFAULT_SETTLE_TIMEOUT_MS : checkTimeout(`${where}: options.settleTimeoutMs`, opts.settleTimeoutMs),
+    onError: checkOptionalFunction<OnError>(`${where}: options.onError`, opts.onError),
+  }
+}
+
+const DEFAULT_CONFIG: TaskConfig = Object.freeze({
+  name: undefined,
+  signal: undefined,
+  settleTimeoutMs: DEFAULT_SETTLE_TIMEOUT_MS,
+  onError: undefined,
+})
