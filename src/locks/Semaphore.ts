@@ -1,0 +1,161 @@
+/**
+ * `Semaphore`: `permits` units handed out in strict FIFO order.
+ *
+ * @module
+ */
+import { checkFunction, checkOptions, checkPositiveInteger, describe } from '../internal/validate.js'
+import { LockCore, parseWaitOptions } from './core.js'
+import type { Permit } from './guard.js'
+import type { LockOptions, LockStats, WaitOptions } from './stats.js'
+
+/** Options of `new Semaphore(permits, options)`. */
+export type SemaphoreOptions = LockOptions
+
+/** Options of `Semaphore.run`: a wait plus how many permits to hold. */
+export interface SemaphoreRunOptions extends WaitOptions {
+  /** Permits to hold while `fn` runs. Default 1. */
+  readonly weight?: number
+}
+
+/**
+ * An async counting semaphore.
+ *
+ * Fairness: strict FIFO, also across weights: a request for 3 permits at the head of the
+ * queue is not overtaken by later requests for 1 (no starvation of large requests).
+ * `tryAcquire()` fails while anyone waits.
+ *
+ * Cancellation: `{ signal, timeoutMs }` per wait; an aborted or timed-out waiter leaves the
+ * queue at once and the waiters behind it are granted if they now fit. `close(reason)`
+ * rejects every current and future waiter (with `reason`, or a fresh `ClosedError`);
+ * permits already held stay valid and may be released normally.
+ *
+ * @example
+ * ```ts
+ * const sem = new Semaphore(4, { name: 'uploads' })
+ * await sem.run(() => upload(file), { weight: 1, timeoutMs: 10_000 })
+ * using permit = await sem.acquire(2, { signal })
+ * ```
+ */
+export class Semaphore {
+  /** @internal */ private readonly core: LockCore
+
+  /**
+   * @param permits capacity: a positive integer (throws TypeError/RangeError otherwise)
+   * @param options name, long-hold reporting, clock
+   */
+  constructor(permits: number, options?: SemaphoreOptions) {
+    this.core = new LockCore('Semaphore', checkPositiveInteger('permits', permits), true, options)
+  }
+
+  /** The `name` option. */
+  get name(): string | undefined {
+    return this.core.name
+  }
+
+  /** Total permits. */
+  get capacity(): number {
+    return this.core.capacity
+  }
+
+  /** Permits not held right now. */
+  get available(): number {
+    return this.core.available
+  }
+
+  /** Number of queued waiters. */
+  get waiting(): number {
+    return this.core.queue.size
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.core.closed
+  }
+
+  private checkPermits(n: unknown): number {
+    const permits = checkPositiveInteger('permits', n)
+    if (permits > this.core.capacity) {
+      throw new RangeError(`asyncsafe: permits must be at most the capacity ${this.core.capacity}, received ${describe(n)}`)
+    }
+    return permits
+  }
+
+  /**
+   * Waits (FIFO) for `n` permits and resolves with a `Permit` guard holding them.
+   * Rejects at once with RangeError when `n` exceeds the capacity.
+   *
+   * @example
+   * ```ts
+   * using permit = await sem.acquire(1, { timeoutMs: 500 })
+   * ```
+   */
+  acquire(n = 1, options?: WaitOptions): Promise<Permit> {
+    const core = this.core
+    if (n === 1 && options === undefined && core.queue.size === 0 && core.available !== 0 && !core.closed) {
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a core built with permits=true creates Permit instances
+      return Promise.resolve(core.grantNow(1, undefined) as Permit)
+    }
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a core built with permits=true creates Permit instances
+      return core.acquire(this.checkPermits(n), parseWaitOptions(options)) as Promise<Permit>
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * `n` permits now if they are free and nobody waits; otherwise (or after `close()`)
+   * `undefined`. Throws on bad `n`.
+   *
+   * @example
+   * ```ts
+   * const permit = sem.tryAcquire()
+   * ```
+   */
+  tryAcquire(n = 1): Permit | undefined {
+    return this.core.tryAcquire(this.checkPermits(n)) as Permit | undefined
+  }
+
+  /**
+   * Runs `fn` holding `weight` permits (default 1); synchronously when they are free now.
+   *
+   * @example
+   * ```ts
+   * const body = await sem.run(() => fetchBody(url), { weight: 2, signal })
+   * ```
+   */
+  run<T>(fn: () => T | PromiseLike<T>, options?: SemaphoreRunOptions): Promise<T> {
+    try {
+      checkFunction('fn', fn)
+      const weight = options === undefined ? 1 : this.checkPermits(checkOptions<SemaphoreRunOptions>('options', options).weight ?? 1)
+      return this.core.run(fn, weight, parseWaitOptions(options))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Refuses new requests and rejects every waiter with `reason` (or a fresh `ClosedError`
+   * each when no reason is given). Held permits stay valid. Idempotent.
+   *
+   * @example
+   * ```ts
+   * sem.close(new Error('shutting down'))
+   * ```
+   */
+  close(reason?: unknown): void {
+    this.core.close(reason, reason !== undefined)
+  }
+
+  /**
+   * Counters and wait/hold summaries.
+   *
+   * @example
+   * ```ts
+   * sem.stats().contended
+   * ```
+   */
+  stats(): LockStats {
+    return this.core.stats()
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * async-mutex 0.5's `Semaphore`, rebuilt on asyncsafe's intrusive queue and histogram,
+ * plus `stats()`. Behaviour follows async-mutex, not asyncsafe's conventions: priorities
+ * (higher first, FIFO among equals), any real value (0 or negative means locked),
+ * `setValue`, unscoped `release(weight)`, `cancel()` rejecting with one shared error,
+ * `waitForUnlock`, and synchronous `Error('invalid weight …')` throws.
+ *
+ * @module
+ */
+import { LinkedQueue, QueueNode } from '../../internal/queue.js'
+import { Histogram } from '../../internal/histogram.js'
+import { defaultClock, type Clock } from '../../internal/clock.js'
+import type { LockStats } from '../stats.js'
+import { E_CANCELED } from './errors.js'
+import type { SemaphoreInterface } from './interfaces.js'
+
+class Entry extends QueueNode {
+  constructor(
+    readonly weight: number,
+    readonly priority: number,
+    readonly enqueuedAt: number,
+    readonly resolve: (ticket: [number, SemaphoreInterface.Releaser]) => void,
+    readonly reject: (error: unknown) => void,
+  ) {
+    super()
+  }
+}
+
+/** Entries of one priority, FIFO. Levels are kept non-empty and sorted by priority, highest first. */
+interface Level {
+  readonly priority: number
+  readonly queue: LinkedQueue<Entry>
+}
+
+interface UnlockWaiter {
+  resolve(): void
+  priority: number
+}
+
+/** Options accepted by the compat classes besides async-mutex's own arguments. */
+export interface CompatStatsOptions {
+  /** Name reported by `stats()`. */
+  readonly name?: string
+  /** Clock for `stats()`, milliseconds. Default `performance.now()`. */
+  readonly clock?: Clock
+}
+
+function invalidWeight(weight: number): Error {
+  return new Error(`invalid weight ${weight}: must be positive`)
+}
+
+/** Index of the last element matching `predicate`, or -1. */
+function findIndexFromEnd<T>(a: readonly T[], predicate: (e: T) => boolean): number {
+  for (let i = a.length - 1; i >= 0; i--) if (predicate(a[i]!)) return i
+  return -1
+}
+
+function insertSorted(a: UnlockWaiter[], v: UnlockWaiter): void {
+  const i = findIndexFromEnd(a, (other) => v.priority <= other.priority)
+  a.splice(i + 1, 0, v)
+}
+
+/**
+ * A drop-in for async-mutex 0.5's `Semaphore` with statistics.
+ *
+ * Fairness: by priority (higher first), FIFO among equal priorities; a request that fits
+ * is granted at once unless an entry of equal or higher priority waits.
+ * Cancellation: `cancel()` rejects every pending request with the constructor's error
+ * (default `E_CANCELED`); time limits come from `withTimeout`/`tryAcquire`.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from 'asyncsafe/compat/async-mutex'
+ * const sem = new Semaphore(2)
+ * const [value, release] = await sem.acquire()
+ * try { await work(value) } finally { release() }
+ * ```
+ */
+export class Semaphore implements SemaphoreInterface {
+  private _value: number
+  private readonly _cancelError: Error
+  private levels: Level[] = []
+  private queued = 0
+  private _weightedWaiters: (UnlockWaiter[] | undefined)[] = []
+  private readonly clock: Clock
+  private readonly statsName: string | undefined
+  private acquisitions = 0
+  private contended = 0
+  /** @internal Counted by `withTimeout` decorators. */ _timeouts = 0
+  private aborts = 0
+  private readonly waitHist = new Histogram()
+  private readonly holdHist = new Histogram()
+
+  /**
+   * @param value initial value, any number (0 or negative: locked)
+   * @param cancelError rejection of `cancel()`ed requests (default the shared `E_CANCELED`)
+   * @param options asyncsafe extension: `name` and `clock` for `stats()`
+   */
+  constructor(value: number, cancelError: Error = E_CANCELED, options?: CompatStatsOptions) {
+    this._value = value
+    this._cancelError = cancelError
+    this.clock = options?.clock ?? defaultClock
+    this.statsName = options?.name
+  }
+
+  /**
+   * Waits for `weight` (default 1) and resolves with `[value before, releaser]`.
+   * Throws synchronously when `weight <= 0`.
+   *
+   * @example
+   * ```ts
+   * const [value, release] = await sem.acquire(2, 10)
+   * ```
+   */
+  acquire(weight = 1, priority = 0): Promise<[number, SemaphoreInterface.Releaser]> {
+    if (weight <= 0) throw invalidWeight(weight)
+    if (this.couldDispatchNow(weight, priority)) {
+      this.acquisitions++
+      this.waitHist.record(0)
+      return Promise.resolve(this.take(weight, this.clock()))
+    }
+    return new Promise((resolve, reject) => {
+      this.enqueue(new Entry(weight, priority, this.clock(), resolve, reject))
+    })
+  }
+
+  /**
+   * Runs `callback(value)` once `weight` is acquired and releases when it settles.
+   *
+   * @example
+   * ```ts
+   * await sem.runExclusive(async (value) => work(value), 1, 0)
+   * ```
+   */
+  runExclusive<T>(callback: SemaphoreInterface.Worker<T>, weight = 1, priority = 0): Promise<T> {
+    let acquired: Promise<[number, SemaphoreInterface.Releaser]>
+    try {
+      acquired = this.acquire(weight, priority)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return acquired.then(([value, release]) => {
+      let result: Promise<T> | T
+      try {
+        result = callback(value)
+      } catch (error) {
+        release()
+        throw error
+      }
+      return Promise.resolve(result).then(
+        (v) => {
+          release()
+          return v
+        },
+        (error: unknown) => {
+          release()
+          throw error
+        },
+      )
+    })
+  }
+
+  /**
+   * Resolves once `weight` could be acquired (with `priority`), without acquiring it.
+   *
+   * @example
+   * ```ts
+   * await sem.waitForUnlock()
+   * ```
+   */
+  waitForUnlock(weight = 1, priority = 0): Promise<void> {
+    if (weight <= 0) throw invalidWeight(weight)
+    if (this.couldLockImmediately(weight, priority)) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      const list = (this._weightedWaiters[weight - 1] ??= [])
+      insertSorted(list, { resolve, priority })
+    })
+  }
+
+  /** Whether the value is 0 or negative. */
+  isLocked(): boolean {
+    return this._value <= 0
+  }
+
+  /** The current value. */
+  getValue(): number {
+    return this._value
+  }
+
+  /** Sets the value and grants what now fits. */
+  setValue(value: number): void {
+    this._value = value
+    this.dispatchQueue()
+  }
+
+  /** Unscoped release: adds `weight` (default 1) to the value. Throws when `weight <= 0`. */
+  release(weight = 1): void {
+    if (weight <= 0) throw invalidWeight(weight)
+    this._value += weight
+    this.dispatchQueue()
+  }
+
+  /** Rejects every pending request with the cancel error; held locks stay held. */
+  cancel(): void {
+    const error = this._cancelError
+    const levels = this.levels
+    this.levels = []
+    this.queued = 0
+    for (const level of levels) {
+      for (let e = level.queue.shift(); e !== undefined; e = level.queue.shift()) {
+        this.aborts++
+        e.reject(error)
+      }
+    }
+  }
+
+  /**
+   * asyncsafe extension: counters and wait/hold summaries. `aborts` counts requests
+   * rejected by `cancel()`, `timeouts` those rejected by a `withTimeout`/`tryAcquire`
+   * decorator; holds are measured from grant to the releaser's call.
+   *
+   * @example
+   * ```ts
+   * sem.stats().wait.p99
+   * ```
+   */
+  stats(): LockStats {
+    return {
+      name: this.statsName,
+      acquisitions: this.acquisitions,
+      contended: this.contended,
+      timeouts: this._timeouts,
+      aborts: this.aborts,
+      longHolds: 0,
+      wait: this.waitHist.summary(),
+      hold: this.holdHist.summary(),
+    }
+  }
+
+  private couldDispatchNow(weight: number, priority: number): boolean {
+    // async-mutex: no queued entry with priority >= ours, and the weight fits.
+    if (!(weight <= this._value)) return false
+    for (const level of this.levels) if (priority <= level.priority) return false
+    return true
+  }
+
+  private couldLockImmediately(weight: number, priority: number): boolean {
+    return (this.queued === 0 || this.levels[0]!.priority < priority) && weight <= this._value
+  }
+
+  private enqueue(entry: Entry): void {
+    const levels = this.levels
+    let i = 0
+    while (i < levels.length && levels[i]!.priority > entry.priority) i++
+    let level = levels[i]
+    if (level?.priority !== entry.priority) {
+      // A NaN priority never equals a level: like async-mutex, it goes in front of lower ones.
+      level = { priority: entry.priority, queue: new LinkedQueue<Entry>() }
+      levels.splice(i, 0, level)
+    }
+    level.queue.push(entry)
+    this.queued++
+  }
+
+  private take(weight: number, now: number): [number, SemaphoreInterface.Releaser] {
+    const previous = this._value
+    this._value -= weight
+    let called = false
+    const release = (): void => {
+      if (called) return
+      called = true
+      this.holdHist.record(this.clock() - now)
+      this.release(weight)
+    }
+    return [previous, release]
+  }
+
+  private dispatchQueue(): void {
+    this.drainUnlockWaiters()
+    let now = NaN
+    while (this.queued > 0) {
+      const level = this.levels[0]!
+      const head = level.queue.peek()!
+      if (head.weight > this._value) break
+      level.queue.shift()
+      this.queued--
+      if (level.queue.size === 0) this.levels.shift()
+      if (now !== now) now = this.clock()
+      this.acquisitions++
+      this.contended++
+      this.waitHist.record(now - head.enqueuedAt)
+      head.resolve(this.take(head.weight, now))
+      this.drainUnlockWaiters()
+    }
+  }
+
+  private drainUnlockWaiters(): void {
+    const waitersByWeight = this._weightedWaiters
+    if (this.queued === 0) {
+      for (let weight = this._value; weight > 0; weight--) {
+        const waiters = waitersByWeight[weight - 1]
+        if (!waiters) continue
+        waiters.forEach((waiter) => {
+          waiter.resolve()
+        })
+        waitersByWeight[weight - 1] = []
+      }
+    } else {
+      const queuedPriority = this.levels[0]!.priority
+      for (let weight = this._value; weight > 0; weight--) {
+        const waiters = waitersByWeight[weight - 1]
+        if (!waiters) continue
+        const i = waiters.findIndex((waiter) => waiter.priority <= queuedPriority)
+        ;(i === -1 ? waiters : waiters.splice(0, i)).forEach((waiter) => {
+          waiter.resolve()
+        })
+      }
+    }
+  }
+}

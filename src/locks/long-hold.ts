@@ -1,0 +1,84 @@
+/**
+ * Long-hold reporting without a timer per acquisition: one timer per lock, armed
+ * lazily while some hold is not yet reported, aimed at the oldest such hold, and
+ * re-armed for the remaining time of the next one. Held-but-unreported guards form
+ * an intrusive list in grant order (which is clock order), so add/remove are O(1).
+ * No timer exists while nothing unreported is held. The timer is unref'd.
+ *
+ * @module
+ */
+import { LinkedQueue } from '../internal/queue.js'
+import { publishEvent, reportError } from '../internal/report.js'
+import type { LockGuard } from './guard.js'
+import type { LockCore } from './core.js'
+import type { LongHoldInfo } from './stats.js'
+
+/** Watches the holds of one lock. */
+export class LongHoldMonitor {
+  private readonly pending = new LinkedQueue<LockGuard>()
+  private timer: ReturnType<typeof setTimeout> | undefined = undefined
+  private readonly core: LockCore
+  private readonly thresholdMs: number
+  private readonly onLongHold: ((info: LongHoldInfo) => void) | undefined
+  private readonly fire: () => void
+
+  constructor(core: LockCore, thresholdMs: number, onLongHold: ((info: LongHoldInfo) => void) | undefined) {
+    this.core = core
+    this.thresholdMs = thresholdMs
+    this.onLongHold = onLongHold
+    this.fire = () => {
+      this.check()
+    }
+  }
+
+  /** A guard was granted. */
+  add(guard: LockGuard): void {
+    this.pending.push(guard)
+    if (this.timer === undefined) this.arm(this.thresholdMs)
+  }
+
+  /** A guard still in the list was released. */
+  remove(guard: LockGuard): void {
+    this.pending.remove(guard)
+    if (this.pending.size === 0 && this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+  }
+
+  private arm(ms: number): void {
+    const timer = setTimeout(this.fire, ms)
+    ;(timer as { unref?: () => void }).unref?.()
+    this.timer = timer
+  }
+
+  private check(): void {
+    this.timer = undefined
+    const now = this.core.clock()
+    let head = this.pending.peek()
+    while (head !== undefined && now - head.acquiredAt >= this.thresholdMs) {
+      this.pending.shift()
+      this.report(head, now - head.acquiredAt)
+      head = this.pending.peek()
+    }
+    // Reports may have released guards; look again.
+    head = this.pending.peek()
+    if (head !== undefined && this.timer === undefined) this.arm(Math.max(1, this.thresholdMs - (now - head.acquiredAt)))
+  }
+
+  private report(guard: LockGuard, heldMs: number): void {
+    const core = this.core
+    core.longHolds++
+    const info: LongHoldInfo = guard.stack === undefined
+      ? { name: core.name, heldMs, acquiredAt: guard.acquiredAt }
+      : { name: core.name, heldMs, acquiredAt: guard.acquiredAt, stack: guard.stack }
+    publishEvent('lock', 'long-hold', () => info)
+    const callback = this.onLongHold
+    if (callback === undefined) return
+    try {
+      callback(info)
+    } catch (error) {
+      reportError(undefined, error, { area: 'lock', event: 'long-hold-callback-error', name: core.name })
+    }
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Re-entry detection (opt-in `detectReentry`): which locks the current async context
+ * holds, carried by one shared AsyncLocalStorage.
+ *
+ * The store is an immutable list of tokens; a token's `state` is shared and mutable
+ * (pending → held → done), so a release is seen by every flow that inherited it.
+ * `runExclusive`-style calls mark only the callback's flow (`als.run`); `lock()`-style
+ * calls can only mark the caller's context with `enterWith`, which in an async
+ * function also covers its caller's synchronous part. A token entered that way does
+ * not refuse requests from that same synchronous execution (siblings such as
+ * `Promise.all(items.map(handler))` started in one step), only from later
+ * continuations and from flows started after the grant.
+ *
+ * Loaded through `process.getBuiltinModule`, so runtimes without it skip detection.
+ *
+ * @module
+ */
+
+interface AsyncLocalStorageLike<T> {
+  getStore(): T | undefined
+  enterWith(store: T): void
+  run<R>(store: T, fn: () => R): R
+}
+
+interface AsyncHooksModule {
+  AsyncLocalStorage: new <T>() => AsyncLocalStorageLike<T>
+  executionAsyncId(): number
+}
+
+/** Pending: requested, not granted yet. */
+export const PENDING = 0
+/** Held by the context that carries the token. */
+export const HELD = 1
+/** Released, or the request failed. */
+export const DONE = 2
+
+/** One request of one lock by one context. */
+export interface ReentryToken {
+  readonly owner: object
+  state: number
+  /** executionAsyncId of the `enterWith` call, or -1 for scoped (`run`) tokens. */
+  readonly origin: number
+}
+
+interface StoreNode {
+  readonly token: ReentryToken
+  readonly next: StoreNode | undefined
+}
+
+let hooks: AsyncHooksModule | null | undefined
+let storage: AsyncLocalStorageLike<StoreNode> | undefined
+
+function load(): AsyncHooksModule | null {
+  if (hooks !== undefined) return hooks
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    hooks = (proc?.getBuiltinModule?.('node:async_hooks') as AsyncHooksModule | undefined) ?? null
+  } catch {
+    hooks = null
+  }
+  return hooks
+}
+
+/** Tracks, per async context, which locks it holds. One instance per lock that opted in. */
+export class ReentryTracker {
+  private readonly als: AsyncLocalStorageLike<StoreNode>
+  private readonly mod: AsyncHooksModule
+
+  private constructor(mod: AsyncHooksModule, als: AsyncLocalStorageLike<StoreNode>) {
+    this.mod = mod
+    this.als = als
+  }
+
+  /** A tracker, or undefined where the runtime has no AsyncLocalStorage. */
+  static create(): ReentryTracker | undefined {
+    const mod = load()
+    if (mod === null || typeof mod.AsyncLocalStorage !== 'function') return undefined
+    storage ??= new mod.AsyncLocalStorage<StoreNode>()
+    return new ReentryTracker(mod, storage)
+  }
+
+  /** Whether the current context holds `owner` (and so may not request it again). */
+  holds(owner: object): boolean {
+    let node = this.als.getStore()
+    if (node === undefined) return false
+    let here = -2
+    for (; node !== undefined; node = node.next) {
+      const t = node.token
+      if (t.owner !== owner || t.state !== HELD) continue
+      if (t.origin === -1) return true
+      if (here === -2) here = this.mod.executionAsyncId()
+      if (t.origin !== here) return true
+    }
+    return false
+  }
+
+  /** Marks the caller's context (rest of this synchronous execution and its continuations). */
+  enter(owner: object): ReentryToken {
+    const token: ReentryToken = { owner, state: PENDING, origin: this.mod.executionAsyncId() }
+    this.als.enterWith({ token, next: live(this.als.getStore()) })
+    return token
+  }
+
+  /** A token for `run`: only `fn`'s flow will carry it. */
+  scoped(owner: object): ReentryToken {
+    return { owner, state: PENDING, origin: -1 }
+  }
+
+  /** Runs `fn(arg)` in a context that carries `token`. */
+  run<A, R>(token: ReentryToken, fn: (arg: A) => R, arg: A): R {
+    return this.als.run({ token, next: live(this.als.getStore()) }, () => fn(arg))
+  }
+}
+
+/** The list without finished tokens (so a flow that locks in a loop does not grow it). */
+function live(node: StoreNode | undefined): StoreNode | undefined {
+  if (node === undefined) return undefined
+  const next = live(node.next)
+  if (node.token.state === DONE) return next
+  return next === node.next ? node : { token: node.token, next }
+}
