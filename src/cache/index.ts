@@ -1,1 +1,19 @@
-export {}
+/**
+ * `asyncsafe/cache`: `LruTtlCache`, a bounded LRU cache with TTLs whose state changes
+ * never wait for observers, loaders or any other foreign code.
+ *
+ * @module
+ */
+export { LruTtlCache, DEFAULT_NOTIFY_CONCURRENCY, DEFAULT_NOTIFY_TIMEOUT_MS } from './LruTtlCache.js'
+export type {
+  CacheStats,
+  EvictionCause,
+  EvictionCounts,
+  EvictionEvent,
+  EvictionObserver,
+  GetOrLoadOptions,
+  Loader,
+  LruTtlCacheOptions,
+  ObserverContext,
+  SetOptions,
+} from './types.js'

@@ -1,0 +1,102 @@
+/**
+ * "Am I running inside an observer call?" for the cache's notification dispatcher.
+ *
+ * A notification caused by an observer's own cache call must run in its parent's slot
+ * and never wait behind its parent, or a bound of 1 (or a key's ordering chain) would
+ * deadlock. Knowing the parent across the observer's awaits needs async context:
+ * AsyncLocalStorage, loaded through `process.getBuiltinModule` so this module stays
+ * runtime-neutral. Where it is missing, only calls made synchronously by the observer
+ * (before its first await) are recognised; the others wait for a slot like any other
+ * notification, which the finite `notifyTimeoutMs` bounds.
+ *
+ * Cost: on Node 20 an enabled AsyncLocalStorage turns on promise hooks for the whole
+ * process (several-fold slower promise-heavy code). So the storage is enabled only
+ * while at least one dispatcher has an observer call queued or running, and disabled
+ * again (`disable()`) as soon as every dispatcher is idle: a cache whose observers are
+ * idle, or that has none, costs the process nothing.
+ */
+
+interface Storage<T> {
+  run<R>(store: T, fn: () => R): R
+  getStore(): T | undefined
+  disable(): void
+}
+
+/** What the dispatcher stores as the current context: the running notification. */
+export interface NotificationFrame {
+  /** The frame that caused this one, if it was nested. */
+  readonly parent: NotificationFrame | undefined
+  /** The dispatcher that owns it. */
+  readonly owner: object
+  /** True until the call settled or timed out. */
+  readonly running: boolean
+}
+
+let storage: Storage<NotificationFrame> | null | undefined
+let activeDispatchers = 0
+let syncFrame: NotificationFrame | undefined
+
+function load(): Storage<NotificationFrame> | null {
+  if (storage !== undefined) return storage
+  try {
+    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncLocalStorage?: new () => Storage<NotificationFrame> } | undefined
+    storage = mod?.AsyncLocalStorage === undefined ? null : new mod.AsyncLocalStorage()
+  } catch {
+    storage = null
+  }
+  return storage
+}
+
+/** A dispatcher went from idle to busy: async context is needed from now on. */
+export function dispatcherBusy(): void {
+  activeDispatchers++
+}
+
+/** A dispatcher went idle; when every one is, the storage is disabled (promise hooks off). */
+export function dispatcherIdle(): void {
+  activeDispatchers--
+  if (activeDispatchers === 0 && storage) {
+    try {
+      storage.disable()
+    } catch {
+      // Disabling is an optimisation only.
+    }
+  }
+}
+
+/** Calls `fn` with `frame` as the current notification (across its awaits where supported). */
+export function runInFrame<R>(frame: NotificationFrame, fn: () => R): R {
+  const previous = syncFrame
+  syncFrame = frame
+  try {
+    const s = load()
+    return s ? s.run(frame, fn) : fn()
+  } finally {
+    syncFrame = previous
+  }
+}
+
+/** The notification the caller runs in, if any. */
+export function currentFrame(): NotificationFrame | undefined {
+  if (syncFrame !== undefined) return syncFrame
+  if (activeDispatchers === 0 || !storage) return undefined
+  return storage.getStore()
+}
+
+/** Nearest frame of the chain (the frame itself included) owned by `owner` and still running. */
+export function ownAncestor(frame: NotificationFrame | undefined, owner: object): NotificationFrame | undefined {
+  for (let f = frame; f !== undefined; f = f.parent) {
+    if (f.owner === owner && f.running) return f
+  }
+  return undefined
+}
+
+/** Number of frames of the chain owned by `owner` that are still running. */
+export function ownDepth(frame: NotificationFrame | undefined, owner: object): number {
+  let n = 0
+  for (let f = frame; f !== undefined; f = f.parent) {
+    if (f.owner === owner && f.running) n++
+  }
+  return n
+}
