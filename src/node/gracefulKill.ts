@@ -1,0 +1,270 @@
+/**
+ * `gracefulKill`: terminate a process and its whole process group without blocking.
+ *
+ * @module
+ */
+
+import type { ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { constants } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe } from '../internal/validate.js'
+
+/** How the target ended. */
+export type KillOutcome = 'already-exited' | 'graceful' | 'forced'
+
+/** Options of {@link gracefulKill}. */
+export interface GracefulKillOptions {
+  /** The polite signal sent first. Default `'SIGTERM'`. */
+  readonly signal?: NodeJS.Signals | number | undefined
+  /** How long to wait after the polite signal before SIGKILL, and again after SIGKILL (ms). Default 500. */
+  readonly graceMs?: number | undefined
+  /** Interval between checks (ms, > 0). Default 10. */
+  readonly pollMs?: number | undefined
+  /** Signal the target's whole process group and wait until every member is gone. Default true. */
+  readonly group?: boolean | undefined
+}
+
+interface ProcStat {
+  readonly state: string
+  readonly pgid: number
+}
+
+const HAS_PROC = (() => {
+  if (process.platform !== 'linux') return false
+  try {
+    readFileSync('/proc/self/stat', 'utf8')
+    return true
+  } catch {
+    return false
+  }
+})()
+
+/** `/proc/PID/stat`: state and process group; `undefined` when the process does not exist. */
+function readStat(pid: number | 'self'): ProcStat | undefined {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+  // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+  const pgid = Number(fields[2])
+  return { state: fields[0] ?? '', pgid: Number.isInteger(pgid) ? pgid : 0 }
+}
+
+/** A zombie (`Z`) or dead (`X`) process has exited; only its parent's reaping is missing. */
+function isGone(stat: ProcStat | undefined): boolean {
+  return stat === undefined || stat.state === 'Z' || stat.state === 'X'
+}
+
+/** Live members of process group `pgid` (zombies excluded), found by scanning `/proc`. */
+function liveGroupMembers(pgid: number): number {
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc')
+  } catch {
+    return 0
+  }
+  let count = 0
+  for (const entry of entries) {
+    const c = entry.charCodeAt(0)
+    if (c < 48 || c > 57) continue
+    const stat = readStat(Number(entry))
+    if (stat?.pgid === pgid && !isGone(stat)) count++
+  }
+  return count
+}
+
+/** `kill(pid, 0)`: true when the process exists (EPERM: it exists but is not ours). */
+function answers(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+function errnoCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code
+}
+
+function isChildProcess(value: unknown): value is ChildProcess {
+  return typeof value === 'object' && value !== null && typeof (value as ChildProcess).kill === 'function' && 'exitCode' in value && typeof (value as ChildProcess).once === 'function'
+}
+
+function checkSignalName(value: unknown): NodeJS.Signals | number {
+  if (typeof value === 'string') {
+    if (Object.hasOwn(constants.signals, value)) return value as NodeJS.Signals
+    throw new RangeError(`asyncsafe: signal must be a signal name such as 'SIGTERM', received ${describe(value)}`)
+  }
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value > 0 && Object.values(constants.signals).includes(value)) return value
+    throw new RangeError(`asyncsafe: signal must be a valid signal number, received ${describe(value)}`)
+  }
+  throw new TypeError(`asyncsafe: signal must be a signal name or number, received ${describe(value)}`)
+}
+
+function checkPid(value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`asyncsafe: target must be a ChildProcess or a pid, received ${describe(value)}`)
+  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`asyncsafe: pid must be a positive integer, received ${describe(value)}`)
+  if (value === process.pid) throw new RangeError(`asyncsafe: pid must not be the current process, received ${value}`)
+  return value
+}
+
+/** What to signal and how to tell whether it is gone. */
+interface Target {
+  readonly pid: number
+  /** Process group to signal (never ours); undefined: the pid alone. */
+  readonly pgid: number | undefined
+  readonly child: ChildProcess | undefined
+}
+
+function childExited(child: ChildProcess | undefined): boolean {
+  return child !== undefined && (child.exitCode !== null || child.signalCode !== null)
+}
+
+function alive(target: Target): boolean {
+  if (HAS_PROC) {
+    if (!isGone(readStat(target.pid))) return true
+    return target.pgid !== undefined && liveGroupMembers(target.pgid) > 0
+  }
+  // Without /proc: a reaped child is gone; otherwise ask the leader (zombies still answer).
+  if (childExited(target.child)) return false
+  return answers(target.pid)
+}
+
+function resolveTarget(pid: number, child: ChildProcess | undefined, group: boolean): Target {
+  if (!group) return { pid, pgid: undefined, child }
+  if (!HAS_PROC) {
+    // Without /proc the group is unknown: only a child of ours is signalled as a group
+    // (`kill(-pid)`), since our own group's id can never be the pid of a child of ours.
+    return { pid, pgid: child === undefined ? undefined : pid, child }
+  }
+  const own = readStat('self')?.pgid
+  const stat = readStat(pid)
+  // A leader that has exited (or was reaped) may leave members: its pid is still their pgid.
+  const pgid = stat !== undefined ? stat.pgid : pid
+  if (pgid <= 1 || pgid === own) return { pid, pgid: undefined, child }
+  return { pid, pgid, child }
+}
+
+/** Sends `signal`; false when nothing was there to receive it. Other errors (EPERM) throw. */
+function send(target: Target, signal: NodeJS.Signals | number): boolean {
+  if (target.pgid !== undefined) {
+    try {
+      process.kill(-target.pgid, signal)
+      return true
+    } catch (error) {
+      if (errnoCode(error) !== 'ESRCH') throw error
+      // No such group (the target never led one): fall back to the pid alone.
+    }
+  }
+  try {
+    process.kill(target.pid, signal)
+    return true
+  } catch (error) {
+    if (errnoCode(error) === 'ESRCH') return false
+    throw error
+  }
+}
+
+/** Polls with timers until the target is gone or `ms` passed; true when gone. */
+async function waitGone(target: Target, ms: number, pollMs: number): Promise<boolean> {
+  const deadline = performance.now() + ms
+  for (;;) {
+    if (!alive(target)) return true
+    const left = deadline - performance.now()
+    if (left <= 0) return false
+    await sleep(Math.min(pollMs, left))
+  }
+}
+
+/** Waits (bounded) for Node to reap a child it spawned, so its 'exit' has fired when we return. */
+async function reap(child: ChildProcess | undefined, ms: number): Promise<void> {
+  if (child === undefined || childExited(child)) return
+  const ac = new AbortController()
+  let onExit: (() => void) | undefined
+  const exited = new Promise<void>((resolve) => {
+    onExit = resolve
+    child.once('exit', onExit)
+  })
+  await Promise.race([exited, sleep(Math.max(ms, 1), undefined, { signal: ac.signal }).catch(() => {})])
+  ac.abort()
+  if (onExit !== undefined) child.off('exit', onExit)
+}
+
+/**
+ * Terminates a process and its process group politely, then by force, without ever
+ * blocking the event loop: sends `signal` (default SIGTERM) to the target's process
+ * group, polls with timers every `pollMs` until every member of the group is gone,
+ * sends SIGKILL after `graceMs`, and waits up to another `graceMs` for that.
+ *
+ * Hazard it prevents: a kill path that slept the thread while polling, checked only the
+ * group leader (surviving grandchildren and zombies were misreported), and reported
+ * success on platforms where it checked nothing.
+ *
+ * - Group: on Linux the group is read from `/proc/PID/stat`. A target sharing our own
+ *   process group is signalled alone: our group is never signalled. "Gone" means no live
+ *   process left in the group, leader included (found by scanning `/proc`). Spawn children
+ *   with `detached: true` so each leads its own group.
+ * - Zombies (state `Z`) count as gone: where PID 1 does not reap orphans (containers),
+ *   killed members linger as zombies that still answer `kill(pid, 0)`.
+ * - A `ChildProcess` target is reaped: the promise settles after its `'exit'` event (bounded
+ *   by `graceMs`), so no zombie of ours is left behind.
+ * - Other platforms (no `/proc`): liveness is `kill(pid, 0)` on the leader only (EPERM
+ *   counts as alive), and only a `ChildProcess` target is signalled as a group (`kill(-pid)`);
+ *   a bare pid is signalled alone there.
+ * - Errors: rejects with `RangeError` for pid 0, negative or non-integer pids and the
+ *   current process, `TypeError` for other targets, and with the system error if the target
+ *   cannot be signalled (EPERM). Rejects with an `Error` if the group survives SIGKILL for
+ *   another `graceMs`.
+ *
+ * @param target a `ChildProcess` or a pid
+ * @param options `signal` ('SIGTERM'), `graceMs` (500), `pollMs` (10), `group` (true)
+ * @returns `'already-exited'` when nothing was alive, `'graceful'` when the polite signal
+ *   sufficed, `'forced'` when SIGKILL was needed
+ * @example
+ * ```ts
+ * const worker = spawn('node', ['worker.js'], { detached: true })
+ * const outcome = await gracefulKill(worker, { graceMs: 2_000 }) // 'graceful' | 'forced' | 'already-exited'
+ * ```
+ */
+export async function gracefulKill(target: ChildProcess | number, options?: GracefulKillOptions): Promise<KillOutcome> {
+  const opts = checkOptions<GracefulKillOptions>('options', options)
+  const signal = opts.signal === undefined ? 'SIGTERM' : checkSignalName(opts.signal)
+  const graceMs = opts.graceMs === undefined ? 500 : checkNonNegativeFinite('graceMs', opts.graceMs)
+  const pollMs = opts.pollMs === undefined ? 10 : checkPositiveFinite('pollMs', opts.pollMs)
+  const group = checkOptionalBoolean('group', opts.group) ?? true
+  let child: ChildProcess | undefined
+  let pid: number
+  if (isChildProcess(target)) {
+    child = target
+    if (target.pid === undefined) return 'already-exited' // it never started
+    pid = checkPid(target.pid)
+  } else {
+    pid = checkPid(target)
+  }
+
+  const resolved = resolveTarget(pid, child, group)
+  if (!alive(resolved)) {
+    await reap(child, graceMs)
+    return 'already-exited'
+  }
+  if (!send(resolved, signal)) {
+    await reap(child, graceMs)
+    return 'already-exited'
+  }
+  if (await waitGone(resolved, graceMs, pollMs)) {
+    await reap(child, graceMs)
+    return 'graceful'
+  }
+  send(resolved, 'SIGKILL')
+  if (await waitGone(resolved, graceMs, pollMs)) {
+    await reap(child, graceMs)
+    return 'forced'
+  }
+  throw new Error(`asyncsafe: process ${pid}${resolved.pgid === undefined ? '' : ` (group ${resolved.pgid})`} survived SIGKILL for ${graceMs} ms`)
+}
