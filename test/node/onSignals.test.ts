@@ -44,7 +44,7 @@ describe('onSignals', () => {
 
   it('validates signal names and the handler', () => {
     const before = process.listenerCount('SIGTERM')
-    expect(() => onSignals(['SIGTERM', 'SIGNOPE'], () => {})).toThrow(RangeError)
+    expect(() => onSignals(['SIGTERM', 'SIGNOPE'] as never, () => {})).toThrow(RangeError)
     expect(() => onSignals([], () => {})).toThrow(RangeError)
     expect(() => onSignals([1 as never], () => {})).toThrow(TypeError)
     expect(() => onSignals(5 as never, () => {})).toThrow(TypeError)
