@@ -48,7 +48,18 @@ export interface RetryOptions {
 }
 
 /** Defaults of {@link retry}. */
-export const DEFAULT_RETRY_OPTIONS = Object.freeze({ attempts: 3, baseMs: 100, maxMs: 10_000, factor: 2, jitter: true })
+export const DEFAULT_RETRY_OPTIONS = Object.freeze({
+  /** Three tries in all. */
+  attempts: 3,
+  /** 100 ms after the first failure. */
+  baseMs: 100,
+  /** No wait longer than 10 s (or `baseMs`, if larger). */
+  maxMs: 10_000,
+  /** Each wait doubles. */
+  factor: 2,
+  /** Full jitter. */
+  jitter: true,
+})
 
 /**
  * The wait before attempt `failed + 1` (before jitter): `min(baseMs * factor^(failed-1), maxMs)`,

@@ -8,6 +8,7 @@ import { DetachedPool, type DetachedRunOptions, type DetachedTask } from './Deta
 
 /** Defaults of the shared pool behind {@link spawnDetached}. */
 export const DEFAULT_DETACHED_POOL_OPTIONS = Object.freeze({
+  /** The pool's name in reports (`context.pool`). */
   name: 'default',
   /** At most 8 detached tasks run at once. */
   concurrency: 8,
