@@ -6,7 +6,7 @@
  * @module
  */
 import { TimeoutError } from '../errors.js'
-import { DISPOSED, RESOLVED } from '../internal/guards-shared.js'
+import { afterGrace, afterMicrotasks, DISPOSED, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 
@@ -36,14 +36,40 @@ export interface SpawnGuardedOptions {
 export const DEFAULT_SETTLE_TIMEOUT_MS = 5_000
 
 /**
- * Microtask turns `await using` gives an aborted task to settle before arming the
- * settle-timeout timer. A task that honours its signal settles within two or three
- * turns of the abort; waiting for them first keeps the common case free of timers.
+ * One bounded wait for a guard to settle. A task that honours its signal settles within
+ * the microtasks its abort causes, so the settle-timeout timer is armed only if the task
+ * is still running after a grace period of microtask turns: the common case uses no
+ * timer (see afterGrace).
  */
-const GRACE_TURNS = 8
+class SettleWait implements GraceItem {
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  constructor(
+    readonly guard: TaskGuard<unknown>,
+    readonly ms: number,
+    readonly resolve: (settled: boolean) => void,
+    /** Report a timeout as the guard's own `settle-timeout` (false: the caller reports). */
+    readonly report: boolean,
+  ) {}
 
-/** Microtask turns a failure waits for a subscriber of `done` before it is reported. */
-const REPORT_AFTER_TURNS = 16
+  /** The guard settled in time. */
+  settled(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    this.resolve(true)
+  }
+
+  graceOver(): void {
+    if (this.guard.state !== 'running' || this.timer !== undefined) return
+    this.timer = setTimeout(settleTimedOut, this.ms, this)
+  }
+}
+
+function settleTimedOut(wait: SettleWait): void {
+  wait.timer = undefined
+  wait.guard.forgetWait(wait)
+}
 
 /** @internal How a {@link TaskScope} follows its children. */
 export interface TaskOwner {
@@ -125,6 +151,9 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   #resolveDone: ((value: T) => void) | undefined
   #rejectDone: ((error: unknown) => void) | undefined
   #settled: Promise<void> = RESOLVED
+  // One wait (the common case) or several: no array for a single disposer.
+  #waits: SettleWait | SettleWait[] | undefined
+  #disposing: Promise<void> | undefined
   #parent: AbortSignal | undefined
   #detached = false
 
@@ -260,7 +289,9 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     if (!controller.signal.aborted) controller.abort(DISPOSED)
     if (this.#state !== 'running') return RESOLVED
     const ms = this.#config.settleTimeoutMs
-    return ms === undefined ? this.#settled : this.#waitSettled(ms)
+    if (ms === undefined) return this.#settled
+    // Concurrent disposers share one wait (and one report).
+    return (this.#disposing ??= this.#wait(ms, true) as Promise<unknown> as Promise<void>)
   }
 
   /** @internal Parent signal listener (EventListenerObject: no closure per guard). */
@@ -272,34 +303,38 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     if (!controller.signal.aborted) controller.abort(parent.reason)
   }
 
-  /** @internal Waits for the task to settle (bounded); true when it did. Never rejects. */
-  async waitSettled(ms: number | undefined): Promise<boolean> {
-    if (this.#state !== 'running') return true
-    if (ms === undefined) {
-      await this.#settled
-      return true
-    }
-    for (let turn = 0; turn < GRACE_TURNS; turn++) {
-      await RESOLVED
-      if (this.#state !== 'running') return true
-    }
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(resolve, ms, false)
-      void this.#settled.then(() => {
-        clearTimeout(timer)
-        resolve(true)
-      })
-    })
+  /** @internal Waits for the task to settle, at most `ms`: resolves true when it did, false on timeout. Never rejects. */
+  waitSettled(ms: number | undefined): Promise<boolean> {
+    if (this.#state !== 'running') return TRUE
+    if (ms === undefined) return this.#settled.then(settledTrue)
+    return this.#wait(ms, false)
   }
 
-  async #waitSettled(ms: number): Promise<void> {
-    if (!(await this.waitSettled(ms))) {
-      reportError(this.#config.onError, new TimeoutError(`Task did not settle within ${ms} ms of its abort`, { timeoutMs: ms }), {
+  #wait(ms: number, report: boolean): Promise<boolean> {
+    const [promise, resolve] = promiseWithResolve<boolean>()
+    const wait = new SettleWait(this as TaskGuard<unknown>, ms, resolve, report)
+    const waits = this.#waits
+    if (waits === undefined) this.#waits = wait
+    else if (Array.isArray(waits)) waits.push(wait)
+    else this.#waits = [waits, wait]
+    afterGrace(wait)
+    return promise
+  }
+
+  /** @internal A settle wait timed out. */
+  forgetWait(wait: SettleWait): void {
+    const waits = this.#waits
+    if (waits === wait) this.#waits = undefined
+    else if (Array.isArray(waits) && waits.includes(wait)) waits.splice(waits.indexOf(wait), 1)
+    else return
+    if (wait.report) {
+      reportError(this.#config.onError, new TimeoutError(`Task did not settle within ${wait.ms} ms of its abort`, { timeoutMs: wait.ms }), {
         area: 'guard',
         event: 'settle-timeout',
         name: this.#config.name,
       })
     }
+    wait.resolve(false)
   }
 
   #finish(rejected: boolean, outcome: unknown): void {
@@ -330,25 +365,41 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
       this.#resolveDone = undefined
       this.#rejectDone = undefined
     }
+    const waits = this.#waits
+    if (waits !== undefined) {
+      this.#waits = undefined
+      if (Array.isArray(waits)) for (const wait of waits) wait.settled()
+      else waits.settled()
+    }
     const delivered = this.#owner?.childSettled(this as TaskGuard<unknown>, failed, this.#outcome) ?? false
-    if (failed && !delivered && !done?.observed) this.#reportUnlessObserved(REPORT_AFTER_TURNS)
+    // `await done` and `Promise.all([done])` subscribe one turn after the call (a thenable
+    // job), possibly after the task settled: decide once the microtask queue drained,
+    // twice over (see afterMicrotasks), like Node's unhandled-rejection check.
+    if (failed && !delivered && !done?.observed) afterMicrotasks(reportIfUnobserved, this as TaskGuard<unknown>)
   }
 
-  /**
-   * Reports the failure unless someone subscribes to `done` within a few microtask turns:
-   * `await done` and `Promise.all([done])` subscribe one turn after the call (a thenable
-   * job), which may come after the task settled. Only failures pay for this.
-   */
-  #reportUnlessObserved(turns: number): void {
-    if (turns > 0) {
-      queueMicrotask(() => {
-        this.#reportUnlessObserved(turns - 1)
-      })
-      return
-    }
-    if (this.#done?.observed) return
+  /** @internal Whether someone subscribed to `done`. */
+  get observed(): boolean {
+    return this.#done?.observed ?? false
+  }
+
+  /** @internal Reports the failure (called once nobody subscribed in time). */
+  reportFailure(): void {
     reportError(this.#config.onError, this.#outcome, { area: 'guard', event: 'task-error', name: this.#config.name })
   }
+}
+
+const TRUE = Promise.resolve(true)
+const settledTrue = (): boolean => true
+
+function reportIfUnobserved(guard: TaskGuard<unknown>): void {
+  if (!guard.observed) queueMicrotask(() => {
+    afterMicrotasks(reportIfStillUnobserved, guard)
+  })
+}
+
+function reportIfStillUnobserved(guard: TaskGuard<unknown>): void {
+  if (!guard.observed) guard.reportFailure()
 }
 
 /**

@@ -19,6 +19,11 @@ function collector(): { onError: (e: unknown, c: ErrorContext) => void; seen: { 
   return { seen, onError: (error, context) => seen.push({ error, context }) }
 }
 
+/** Lets deferred reports happen: they are decided once the microtask queue drained. */
+async function afterReports(): Promise<void> {
+  await new Promise((r) => setImmediate(r))
+}
+
 afterEach(() => {
   vi.restoreAllMocks()
 })
@@ -151,7 +156,7 @@ describe('spawnGuarded: outcome and reporting', () => {
       await Promise.resolve()
       throw boom
     }, { onError, name: 'indexer' })
-    await flushMicrotasks()
+    await afterReports()
     expect(task.state).toBe('rejected')
     expect(seen).toHaveLength(1)
     expect(seen[0]!.error).toBe(boom)
@@ -167,9 +172,23 @@ describe('spawnGuarded: outcome and reporting', () => {
       throw boom
     }, { onError })
     expect(task.state).toBe('running')
-    await flushMicrotasks()
+    await afterReports()
     expect(task.state).toBe('rejected')
     expect(seen.map((s) => s.error)).toEqual([boom])
+  })
+
+  it('subscribing a few microtasks after the failure, in the same tick, still counts as observing', async () => {
+    const { onError, seen } = collector()
+    const boom = new Error('late but same tick')
+    const task = spawnGuarded(async () => {
+      throw boom
+    }, { onError })
+    await flushMicrotasks(5)
+    expect(task.state).toBe('rejected')
+    const outcome = task.done.catch((e: unknown) => e)
+    await afterReports()
+    expect(await outcome).toBe(boom)
+    expect(seen).toEqual([])
   })
 
   it('accessing done without subscribing is not observing', async () => {
@@ -178,7 +197,7 @@ describe('spawnGuarded: outcome and reporting', () => {
       throw new Error('x')
     }, { onError })
     expect(task.done).toBeInstanceOf(Promise)
-    await flushMicrotasks()
+    await afterReports()
     expect(seen).toHaveLength(1)
   })
 
