@@ -20,7 +20,7 @@ function untilAborted(signal: AbortSignal): Promise<void> {
 
 /** A task that finishes on its own, one turn later. */
 async function quick(_signal: AbortSignal): Promise<void> {
-  await null
+  await Promise.resolve()
 }
 
 function floor(task: (signal: AbortSignal) => Promise<void>) {
