@@ -219,14 +219,6 @@ export class NotificationDispatcher<K, V> {
     note.state = RUNNING
     const context = new CallContext()
     note.context = context
-    const ms = this.options.timeoutMs
-    if (ms !== undefined) {
-      const timer = setTimeout(() => {
-        this.timedOut(note, ms)
-      }, ms)
-      ;(timer as { unref?: () => void }).unref?.()
-      note.timer = timer
-    }
     let out: unknown
     try {
       out = runInFrame(note, () => note.subscriber.fn(note.event, context))
@@ -235,6 +227,15 @@ export class NotificationDispatcher<K, V> {
       return
     }
     if (isThenable(out)) {
+      // Only a call still pending can time out: synchronous observers cost no timer.
+      const ms = this.options.timeoutMs
+      if (ms !== undefined && note.state === RUNNING) {
+        const timer = setTimeout(() => {
+          this.timedOut(note, ms)
+        }, ms)
+        ;(timer as { unref?: () => void }).unref?.()
+        note.timer = timer
+      }
       Promise.resolve(out).then(
         () => {
           this.finish(note)
