@@ -7,14 +7,17 @@ import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, describ
 
 /** The EventEmitter methods `listen` uses (Node's `EventEmitter` and look-alikes). */
 export interface EmitterLike {
-  on(type: string | symbol, listener: (...args: never[]) => void): unknown
-  removeListener(type: string | symbol, listener: (...args: never[]) => void): unknown
+  // `any[]`: Node's EventEmitter types its listeners so; anything narrower rejects real emitters.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(type: string | symbol, listener: (...args: any[]) => void): unknown
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  removeListener(type: string | symbol, listener: (...args: any[]) => void): unknown
 }
 
 /** The EventTarget methods `listen` uses. */
 export interface EventTargetLike {
-  addEventListener(type: string, listener: (event: never) => void, options?: AddEventListenerOptions | boolean): void
-  removeEventListener(type: string, listener: (event: never) => void, options?: EventListenerOptions | boolean): void
+  addEventListener(type: string, listener: (event: Event) => void, options?: AddEventListenerOptions | boolean): void
+  removeEventListener(type: string, listener: (event: Event) => void, options?: EventListenerOptions | boolean): void
 }
 
 /** Options of {@link listen}. */
