@@ -40,6 +40,19 @@ const HAS_PROC = (() => {
   }
 })()
 
+/** Whether `/proc` is used; switched off only by tests of the portable fallback. */
+let useProc = HAS_PROC
+
+/**
+ * Turns the `/proc` strategy off (or back on, where available) to exercise the portable
+ * fallback on Linux.
+ *
+ * @internal
+ */
+export function setProcfsForTesting(enabled: boolean): void {
+  useProc = enabled && HAS_PROC
+}
+
 /** `/proc/PID/stat`: state and process group; `undefined` when the process does not exist. */
 function readStat(pid: number | 'self'): ProcStat | undefined {
   let text: string
@@ -127,7 +140,7 @@ function childExited(child: ChildProcess | undefined): boolean {
 }
 
 function alive(target: Target): boolean {
-  if (HAS_PROC) {
+  if (useProc) {
     if (!isGone(readStat(target.pid))) return true
     return target.pgid !== undefined && liveGroupMembers(target.pgid) > 0
   }
@@ -138,7 +151,7 @@ function alive(target: Target): boolean {
 
 function resolveTarget(pid: number, child: ChildProcess | undefined, group: boolean): Target {
   if (!group) return { pid, pgid: undefined, child }
-  if (!HAS_PROC) {
+  if (!useProc) {
     // Without /proc the group is unknown: only a child of ours is signalled as a group
     // (`kill(-pid)`), since our own group's id can never be the pid of a child of ours.
     return { pid, pgid: child === undefined ? undefined : pid, child }
