@@ -24,6 +24,15 @@ export interface CheckResult {
 }
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+
+/**
+ * Defects in the published types that the consumer test found and that are not fixed
+ * yet (they are in modules this script does not own). Reported on every run.
+ */
+const KNOWN_ISSUES: Record<string, string> = {
+  libCheck: "guards' .d.ts names the DOM type AddEventListenerOptions (src/guards/listen.ts), unknown without the DOM lib",
+  listen: "EventTargetLike/EmitterLike type listeners as `(...args: never[]) => void`, so neither the platform EventTarget nor Node's EventEmitter is accepted (src/guards/listen.ts)",
+}
 const sources = join(root, 'test', 'consumer')
 
 /** Runs the consumer type test in `project` (which has asyncsafe installed). */
@@ -41,7 +50,17 @@ export function runConsumerTests(project: string): CheckResult[] {
   writeFileSync(join(src, 'cjs', 'node.cts'), node)
   writeFileSync(join(src, 'cjs', 'main.cts'), "import { main } from './usage.cjs'\nimport { nodeOnly } from './node.cjs'\nvoid main().then(nodeOnly).then(() => console.log('consumer cjs: ok'), (error: unknown) => { console.error(error); process.exitCode = 1 })\n")
   writeFileSync(join(src, 'bundler', 'usage.ts'), usage)
+  const listen = readFileSync(join(sources, 'listen.ts'), 'utf8')
+  mkdirSync(join(src, 'listen-esm'), { recursive: true })
+  mkdirSync(join(src, 'listen-bundler'), { recursive: true })
+  writeFileSync(join(src, 'listen-esm', 'listen.mts'), listen)
+  writeFileSync(join(src, 'listen-esm', 'listen-emitter.mts'), readFileSync(join(sources, 'listen-emitter.ts'), 'utf8'))
+  writeFileSync(join(src, 'listen-bundler', 'listen.ts'), listen)
   for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json']) cpSync(join(sources, config), join(project, config))
+  for (const kind of ['node16', 'bundler']) {
+    const config = { extends: `./tsconfig.${kind}.json`, compilerOptions: { noEmit: true }, include: [kind === 'node16' ? 'src/listen-esm' : 'src/listen-bundler'] }
+    writeFileSync(join(project, `tsconfig.listen-${kind}.json`), `${JSON.stringify(config, null, 2)}\n`)
+  }
 
   // @types/node for the node16 configuration, linked from the repository's own install
   // (TypeScript follows the link to its real path, so undici-types resolves there too).
@@ -56,6 +75,25 @@ export function runConsumerTests(project: string): CheckResult[] {
   results.push({ ok: node16.status === 0, what: `${version}, module node16 + @types/node: ESM (.mts) and CJS (.cts) consumers compile`, detail: node16.stdout + node16.stderr })
   const bundler = run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: project })
   results.push({ ok: bundler.status === 0, what: `${version}, moduleResolution bundler, DOM lib, no @types/node: runtime-neutral consumer compiles`, detail: bundler.stdout + bundler.stderr })
+
+  // Known issues: compiled and reported, but not counted until fixed; once one compiles,
+  // the check fails so that it is moved back among the enforced ones.
+  const extra: [string, string[], string][] = [
+    ['published .d.ts compile without skipLibCheck (node16 + @types/node, no DOM lib)', ['-p', 'tsconfig.node16.json', '--noEmit', '--skipLibCheck', 'false'], 'libCheck'],
+    ['listen(new EventTarget() / new EventEmitter(), ...) compiles (node16 ESM + @types/node)', ['-p', 'tsconfig.listen-node16.json'], 'listen'],
+    ['listen(new EventTarget(), ...) compiles (bundler, DOM lib)', ['-p', 'tsconfig.listen-bundler.json'], 'listen'],
+  ]
+  for (const [what, tscArgs, key] of extra) {
+    const result = run(process.execPath, [tsc, ...tscArgs], { cwd: project })
+    const known = KNOWN_ISSUES[key]
+    if (known === undefined) results.push({ ok: result.status === 0, what, detail: result.stdout + result.stderr })
+    else if (result.status === 0) results.push({ ok: false, what: `${what}: now compiles; remove '${key}' from KNOWN_ISSUES in scripts/consumer-test.ts`, detail: '' })
+    else {
+      console.log(`  KNOWN ${what}: fails (${known}); not counted`)
+      const first = (result.stdout + result.stderr).split('\n').filter((line) => line.includes('error TS')).slice(0, 2)
+      if (first.length > 0) console.log(first.map((line) => `        ${line}`).join('\n'))
+    }
+  }
 
   if (node16.status === 0) {
     const emit = run(process.execPath, [tsc, '-p', 'tsconfig.node16.json'], { cwd: project })
