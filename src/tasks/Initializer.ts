@@ -6,6 +6,7 @@
 
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
+import { immediateTimeout, joinFlight } from '../internal/tasks-join.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 
@@ -37,6 +38,13 @@ export interface InitializerOptions {
 export interface InitializerGetOptions {
   /** Leaves the wait when it aborts: this caller rejects with `signal.reason`, the run goes on for the others. */
   readonly signal?: AbortSignal | undefined
+  /**
+   * Leaves the wait after this many ms with a `TimeoutError`, like an abort: the run goes
+   * on for the others (and is abandoned if it was started by `get` and nobody else waits).
+   * `0` fails at once unless the value is ready; absent or `Infinity`: no limit.
+   * The run itself is bounded by the constructor's `timeoutMs`.
+   */
+  readonly timeoutMs?: number | undefined
 }
 
 /**
@@ -136,7 +144,8 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
    * The value: at once when ready, otherwise from the run in flight, or from a new run.
    *
    * @param options `signal`: this caller leaves when it aborts (rejects with `signal.reason`);
-   *   a signal already aborted rejects at once without starting anything
+   *   a signal already aborted rejects at once without starting anything. `timeoutMs`: this
+   *   caller leaves with a `TimeoutError` after that long
    * @returns the value of the run
    * @example
    * ```ts
@@ -145,16 +154,20 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
    */
   get(options?: InitializerGetOptions): Promise<T> {
     let signal: AbortSignal | undefined
+    let timeoutMs: number | undefined
     try {
-      signal = checkSignal('signal', checkOptions<InitializerGetOptions>('options', options).signal)
+      const opts = checkOptions<InitializerGetOptions>('options', options)
+      signal = checkSignal('signal', opts.signal)
+      timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     } catch (error) {
       return Promise.reject(error)
     }
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.disposed) return Promise.reject(new DisposedError(`Initializer${this.label()} was disposed`))
     if (this.settled === 'ready' && this.flight === undefined) return Promise.resolve(this.readyValue as T)
+    if (timeoutMs === 0) return Promise.reject(immediateTimeout(`Initializer${this.label()} get`))
     const flight = this.flight ?? this.launch(false)
-    return flight.join(signal)
+    return joinFlight(flight, signal, timeoutMs, `Initializer${this.label()} get`)
   }
 
   /**

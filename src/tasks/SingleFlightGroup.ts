@@ -6,6 +6,7 @@
 
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
+import { immediateTimeout, joinFlight } from '../internal/tasks-join.js'
 import { checkFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 
 /** Options of a {@link SingleFlightGroup}. */
@@ -23,6 +24,12 @@ export interface SingleFlightGroupOptions {
 export interface SingleFlightRunOptions {
   /** Leaves the wait when it aborts: this caller rejects with `signal.reason`; the run goes on while others wait. */
   readonly signal?: AbortSignal | undefined
+  /**
+   * Leaves the wait after this many ms with a `TimeoutError`, like an abort (the run goes on
+   * while others wait). `0` fails at once without starting or joining a run; absent or
+   * `Infinity`: no limit. The run itself is bounded by the group's `timeoutMs`.
+   */
+  readonly timeoutMs?: number | undefined
 }
 
 /**
@@ -77,7 +84,8 @@ export class SingleFlightGroup<K, T> implements Disposable {
    * @param key the key; compared like `Map` keys (SameValueZero)
    * @param fn the work, called as `fn(signal)` only when no run is in flight for `key`
    * @param options `signal`: this caller leaves when it aborts; a signal already aborted
-   *   rejects at once and starts nothing
+   *   rejects at once and starts nothing. `timeoutMs`: this caller leaves with a
+   *   `TimeoutError` after that long
    * @returns the run's value; rejects with its error, `signal.reason` or a `TimeoutError`
    * @example
    * ```ts
@@ -86,14 +94,18 @@ export class SingleFlightGroup<K, T> implements Disposable {
    */
   run(key: K, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SingleFlightRunOptions): Promise<T> {
     let signal: AbortSignal | undefined
+    let timeoutMs: number | undefined
     try {
       checkFunction('fn', fn)
-      signal = checkSignal('signal', checkOptions<SingleFlightRunOptions>('options', options).signal)
+      const opts = checkOptions<SingleFlightRunOptions>('options', options)
+      signal = checkSignal('signal', opts.signal)
+      timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     } catch (error) {
       return Promise.reject(error)
     }
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.disposed) return Promise.reject(new DisposedError(`SingleFlightGroup${this.label()} was disposed`))
+    if (timeoutMs === 0) return Promise.reject(immediateTimeout(`SingleFlightGroup${this.label()} run`))
     let flight = this.flights.get(key)
     if (flight === undefined) {
       const created: Flight<T> = new Flight<T>({
@@ -107,7 +119,7 @@ export class SingleFlightGroup<K, T> implements Disposable {
       created.start(fn)
       flight = created
     }
-    return flight.join(signal)
+    return joinFlight(flight, signal, timeoutMs, `SingleFlightGroup${this.label()} run`)
   }
 
   /**

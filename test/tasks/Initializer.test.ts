@@ -253,6 +253,38 @@ describe('Initializer', () => {
     expect(runs[0]!.signal.aborted).toBe(true)
   })
 
+  it('get({ timeoutMs }) leaves after the wait bound with a TimeoutError; the last waiter leaving abandons a get-started run', async () => {
+    vi.useFakeTimers()
+    const { init, runs } = controlled<number>()
+    const i = new Initializer(init)
+    const ac = new AbortController()
+    const short = i.get({ timeoutMs: 50, signal: ac.signal })
+    const long = i.get({ timeoutMs: 200 })
+    vi.advanceTimersByTime(50)
+    await expect(short).rejects.toBeInstanceOf(TimeoutError)
+    expect(abortListenerCount(ac.signal)).toBe(0)
+    expect(runs[0]!.signal.aborted).toBe(false)
+    vi.advanceTimersByTime(150)
+    await expect(long).rejects.toBeInstanceOf(TimeoutError)
+    expect(runs[0]!.signal.aborted).toBe(true)
+    expect(i.state).toBe('idle')
+    // timeoutMs: 0 fails at once unless ready, and starts nothing.
+    await expect(i.get({ timeoutMs: 0 })).rejects.toBeInstanceOf(TimeoutError)
+    expect(init).toHaveBeenCalledTimes(1)
+    // A signal abort before the timeout wins, and the timer is cleared.
+    const ac2 = new AbortController()
+    const p = i.get({ timeoutMs: 1000, signal: ac2.signal })
+    ac2.abort('gone')
+    await expect(p).rejects.toBe('gone')
+    // A run that settles in time resolves the waiter and clears its timer.
+    const q = i.get({ timeoutMs: 1000 })
+    runs[2]!.resolve(9)
+    await expect(q).resolves.toBe(9)
+    await expect(i.get({ timeoutMs: 0 })).resolves.toBe(9)
+    await expect(i.get({ timeoutMs: -1 })).rejects.toThrow(RangeError)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('a signal already aborted rejects with its reason and starts nothing', async () => {
     const init = vi.fn(() => 1)
     const i = new Initializer(init)

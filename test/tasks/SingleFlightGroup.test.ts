@@ -129,6 +129,27 @@ describe('SingleFlightGroup', () => {
     expect(g.size).toBe(0)
   })
 
+  it('run(key, fn, { timeoutMs }) bounds this caller only; the run goes on for the others', async () => {
+    vi.useFakeTimers()
+    const g = new SingleFlightGroup<string, number>()
+    const d = deferred<number>()
+    let signal!: AbortSignal
+    const fn = vi.fn((s: AbortSignal) => {
+      signal = s
+      return d.promise
+    })
+    const impatient = g.run('k', fn, { timeoutMs: 10 })
+    const patient = g.run('k', fn)
+    vi.advanceTimersByTime(10)
+    await expect(impatient).rejects.toBeInstanceOf(TimeoutError)
+    expect(signal.aborted).toBe(false)
+    await expect(g.run('k', fn, { timeoutMs: 0 })).rejects.toBeInstanceOf(TimeoutError)
+    d.resolve(4)
+    await expect(patient).resolves.toBe(4)
+    expect(fn).toHaveBeenCalledTimes(1)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('dispose aborts every run and refuses later ones', async () => {
     const g = new SingleFlightGroup<string, number>()
     const signals: AbortSignal[] = []
