@@ -8,8 +8,8 @@ import { LockCore, parseWaitOptions } from './core.js'
 import type { Permit } from './guard.js'
 import type { LockOptions, LockStats, WaitOptions } from './stats.js'
 
-/** Options of `new Semaphore(permits, options)`. */
-export type SemaphoreOptions = LockOptions
+/** Options of `new Semaphore(permits, options)` (permits may be taken several times by one flow, so there is no re-entry detection). */
+export type SemaphoreOptions = Omit<LockOptions, 'detectReentry'>
 
 /** Options of `Semaphore.run`: a wait plus how many permits to hold. */
 export interface SemaphoreRunOptions extends WaitOptions {
@@ -44,7 +44,7 @@ export class Semaphore {
    * @param options name, long-hold reporting, clock
    */
   constructor(permits: number, options?: SemaphoreOptions) {
-    this.core = new LockCore('Semaphore', checkPositiveInteger('permits', permits), true, options)
+    this.core = new LockCore('Semaphore', checkPositiveInteger('permits', permits), true, options, false)
   }
 
   /** The `name` option. */

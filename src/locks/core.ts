@@ -26,6 +26,9 @@ import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.
 
 export type { ReentryToken } from './reentry.js'
 
+/** Longest delay setTimeout honours (longer ones fire after 1 ms); a longer timeout is treated as none (≈ 24.8 days). */
+const MAX_TIMER_MS = 0x7fff_ffff
+
 /** Weight of an RwLock writer: the whole capacity. */
 export const EXCLUSIVE = 0x4000_0000
 
@@ -117,7 +120,7 @@ export class LockCore {
   readonly reentry: ReentryTracker | undefined
   readonly captureStack: boolean
 
-  constructor(kind: string, capacity: number, permits: boolean, options: unknown) {
+  constructor(kind: string, capacity: number, permits: boolean, options: unknown, reentryAllowed = true) {
     const o = checkOptions<LockOptions>('options', options)
     this.kind = kind
     this.name = checkOptionalString('options.name', o.name)
@@ -129,7 +132,8 @@ export class LockCore {
     const onLongHold = checkOptionalFunction<(info: LongHoldInfo) => void>('options.onLongHold', o.onLongHold)
     this.captureStack = checkOptionalBoolean('options.captureStack', o.captureStack) ?? false
     this.monitor = longHoldMs === undefined ? undefined : new LongHoldMonitor(this, longHoldMs, onLongHold)
-    this.reentry = (checkOptionalBoolean('options.detectReentry', o.detectReentry) ?? false) ? ReentryTracker.create() : undefined
+    const detect = checkOptionalBoolean('options.detectReentry', o.detectReentry) ?? false
+    this.reentry = detect && reentryAllowed ? ReentryTracker.create() : undefined
   }
 
   /** `Mutex "name"` for messages. */
@@ -264,7 +268,7 @@ export class LockCore {
       }
       signal.addEventListener('abort', w.onAbort, { once: true })
     }
-    if (timeoutMs !== undefined) {
+    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
       w.timeoutMs = timeoutMs
       w.timer = setTimeout(onWaiterTimeout, timeoutMs, this, w)
     }

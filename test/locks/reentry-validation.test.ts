@@ -154,3 +154,36 @@ describe('bad input', () => {
     expect(m.locked || sem.available !== 2 || rw.locked).toBe(false)
   })
 })
+
+describe('edge cases', () => {
+  it('a timeout longer than setTimeout can express is treated as none (no 1 ms overflow)', async () => {
+    const m = new Mutex()
+    const g = await m.lock()
+    const w = m.lock({ timeoutMs: 2 ** 33 })
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect(m.waiting).toBe(1)
+    g.release()
+    ;(await w).release()
+  })
+
+  it('try* from a holding context returns undefined when detectReentry is on (a second read would otherwise be granted)', async () => {
+    const rw = new RwLock({ detectReentry: true })
+    let inner: unknown = 'unset'
+    let other: unknown = 'unset'
+    await rw.runRead(async () => {
+      await tick()
+      inner = rw.tryRead()
+    })
+    const plain = new RwLock()
+    await plain.runRead(async () => {
+      await tick()
+      other = plain.tryRead()
+      ;(other as { release(): void }).release()
+    })
+    expect(inner).toBeUndefined()
+    expect(other).toBeDefined()
+    const g = rw.tryRead()
+    expect(g).toBeDefined()
+    g!.release()
+  })
+})
