@@ -88,6 +88,78 @@ describe('DetachedPool', () => {
     )
   })
 
+  it('counters stay consistent under random submissions, settlements and timeouts (property, fake timers)', async () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('submit' as const) }),
+      fc.record({ kind: fc.constant('settle' as const), index: fc.nat(), ok: fc.boolean() }),
+      fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 1, max: 120 }) }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.array(op, { maxLength: 40 }), async (concurrency, maxQueue, ops) => {
+        vi.useFakeTimers()
+        try {
+          const pool = new DetachedPool({ concurrency, maxQueue, timeoutMs: 100, onError: () => {} })
+          const pending: { settle: (ok: boolean) => void }[] = []
+          let invokedLive = 0
+          let submitted = 0
+          let accepted = 0
+          for (const o of ops) {
+            if (o.kind === 'submit') {
+              submitted++
+              const ok = pool.run(
+                (signal) =>
+                  new Promise<void>((resolve, reject) => {
+                    invokedLive++
+                    let done = false
+                    const finish = () => {
+                      if (!done) invokedLive--
+                      done = true
+                    }
+                    // Honours its signal, as a well-behaved task does.
+                    signal.addEventListener('abort', () => {
+                      finish()
+                      reject(signal.reason)
+                    })
+                    pending.push({
+                      settle: (success) => {
+                        finish()
+                        if (success) resolve()
+                        else reject(new Error('task failed'))
+                      },
+                    })
+                  }),
+              )
+              if (ok) accepted++
+            } else if (o.kind === 'settle') {
+              if (pending.length > 0) pending.splice(o.index % pending.length, 1)[0]!.settle(o.ok)
+            } else {
+              vi.advanceTimersByTime(o.ms)
+            }
+            await flushMicrotasks()
+            const st = pool.stats()
+            expect(st.running).toBeLessThanOrEqual(concurrency)
+            expect(st.queued).toBeLessThanOrEqual(maxQueue)
+            expect(invokedLive).toBeLessThanOrEqual(concurrency)
+            expect(st.started + st.queued).toBe(accepted)
+            expect(accepted + st.dropped).toBe(submitted)
+            expect(st.succeeded + st.failed + st.timedOut + st.running).toBe(st.started)
+            expect(st.overdue).toBe(0)
+          }
+          // Everything ends: timeouts fire for whatever is left.
+          await vi.runAllTimersAsync()
+          await pool.drain()
+          const st = pool.stats()
+          expect(st).toMatchObject({ running: 0, queued: 0, started: accepted })
+          expect(invokedLive).toBe(0)
+        } finally {
+          vi.clearAllTimers()
+          vi.useRealTimers()
+        }
+      }),
+      { numRuns: 80 },
+    )
+  })
+
   it('failures (throws, rejections, non-Error values) are counted and reported, never thrown or unhandled', async () => {
     const onError = vi.fn()
     const pool = new DetachedPool({ name: 'writes', onError })
