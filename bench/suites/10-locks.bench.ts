@@ -8,7 +8,7 @@
  * than async-mutex runExclusive.
  */
 import { Mutex as AsyncMutex } from 'async-mutex'
-import { floorCase, runGroups, type BenchCase, type SuiteResult } from '../harness.js'
+import { floorCase, runGroups, type SuiteResult } from '../harness.js'
 import { Mutex } from '../../src/locks/index.js'
 import { Mutex as CompatMutex } from '../../src/locks/compat/async-mutex.js'
 
@@ -41,27 +41,13 @@ class RefMutex {
 
 const TASKS = 100
 
-/** `TASKS` concurrent tasks share `n` operations, each awaiting `op(i)`. */
-function contended(name: string, op: (x: number) => Promise<number>): BenchCase {
-  return {
-    name,
-    run: async (n) => {
-      const per = Math.ceil(n / TASKS)
-      const tasks: Promise<number>[] = []
-      for (let t = 0; t < TASKS; t++) {
-        tasks.push(
-          (async () => {
-            let x = 0
-            for (let i = 0; i < per; i++) x = await op(x)
-            return x
-          })(),
-        )
-      }
-      await Promise.all(tasks)
-    },
-  }
+/** Runs `task(per)` as `TASKS` concurrent tasks sharing `n` operations. */
+async function concurrently(n: number, task: (per: number) => Promise<unknown>): Promise<void> {
+  const per = Math.ceil(n / TASKS)
+  const tasks: Promise<unknown>[] = []
+  for (let t = 0; t < TASKS; t++) tasks.push(task(per))
+  await Promise.all(tasks)
 }
-
 
 export default async function locks(): Promise<SuiteResult> {
   const m1 = new Mutex({ name: 'bench' })
@@ -159,16 +145,60 @@ export default async function locks(): Promise<SuiteResult> {
     name: `Mutex contended (${TASKS} tasks × 1000 runExclusive), statistics ON`,
     batch: TASKS * 1000,
     reps: 11,
+    // Each case has its own task loop (no shared call site), like the floor.
     cases: [
-      contended(C_FLOOR, (x) => Promise.resolve(x + 1)),
-      contended(C_RUN, (x) => c1.runExclusive(() => x + 1)),
-      contended(C_LOCK, async (x) => {
-        ;(await c2.lock()).release()
-        return x + 1
-      }),
-      contended(C_REF, (x) => cRef.runExclusive(() => x + 1)),
-      contended(C_AM, (x) => cAm.runExclusive(() => x + 1)),
-      contended(C_COMPAT, (x) => cCompat.runExclusive(() => x + 1)),
+      {
+        name: C_FLOOR,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            let x = 0
+            for (let i = 0; i < per; i++) x = await Promise.resolve(x + 1)
+            return x
+          }),
+      },
+      {
+        name: C_RUN,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            let x = 0
+            for (let i = 0; i < per; i++) x = await c1.runExclusive(() => x + 1)
+            return x
+          }),
+      },
+      {
+        name: C_LOCK,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            for (let i = 0; i < per; i++) (await c2.lock()).release()
+          }),
+      },
+      {
+        name: C_REF,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            let x = 0
+            for (let i = 0; i < per; i++) x = await cRef.runExclusive(() => x + 1)
+            return x
+          }),
+      },
+      {
+        name: C_AM,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            let x = 0
+            for (let i = 0; i < per; i++) x = await cAm.runExclusive(() => x + 1)
+            return x
+          }),
+      },
+      {
+        name: C_COMPAT,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            let x = 0
+            for (let i = 0; i < per; i++) x = await cCompat.runExclusive(() => x + 1)
+            return x
+          }),
+      },
     ],
     ratios: [
       { case: C_RUN, base: C_FLOOR, max: 4 },
@@ -193,28 +223,49 @@ export default async function locks(): Promise<SuiteResult> {
     batch: TASKS * 500,
     reps: 11,
     cases: [
-      contended(H_FLOOR, async (x) => {
-        await Promise.resolve()
-        return Promise.resolve(x + 1)
-      }),
-      contended(H_LOCK, async (x) => {
-        const g = await h1.lock()
-        await Promise.resolve()
-        g.release()
-        return x + 1
-      }),
-      contended(H_REF, async (x) => {
-        await hRef.lock()
-        await Promise.resolve()
-        hRef.unlock()
-        return x + 1
-      }),
-      contended(H_AM, async (x) => {
-        const release = await hAm.acquire()
-        await Promise.resolve()
-        release()
-        return x + 1
-      }),
+      {
+        name: H_FLOOR,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            for (let i = 0; i < per; i++) {
+              await Promise.resolve()
+              await Promise.resolve()
+            }
+          }),
+      },
+      {
+        name: H_LOCK,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            for (let i = 0; i < per; i++) {
+              const g = await h1.lock()
+              await Promise.resolve()
+              g.release()
+            }
+          }),
+      },
+      {
+        name: H_REF,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            for (let i = 0; i < per; i++) {
+              await hRef.lock()
+              await Promise.resolve()
+              hRef.unlock()
+            }
+          }),
+      },
+      {
+        name: H_AM,
+        run: (n: number) =>
+          concurrently(n, async (per) => {
+            for (let i = 0; i < per; i++) {
+              const release = await hAm.acquire()
+              await Promise.resolve()
+              release()
+            }
+          }),
+      },
     ],
     ratios: [
       { case: H_LOCK, base: H_FLOOR },
