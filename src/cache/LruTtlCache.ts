@@ -35,7 +35,7 @@ import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
 
 /** Default bound on observer calls running at once (see docs/readme/cache.md for the measurements). */
-export const DEFAULT_NOTIFY_CONCURRENCY = 32
+export const DEFAULT_NOTIFY_CONCURRENCY = 64
 /** Default time an observer call may take before its signal aborts and its slot is freed (ms). */
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 5_000
 
@@ -136,7 +136,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * @param options `capacity` (required, positive integer), `ttlMs`, `onEvict`,
-   * `notifyConcurrency` (default 32), `notifyTimeoutMs` (default 5000), `onError`,
+   * `notifyConcurrency` (default 64), `notifyTimeoutMs` (default 5000), `onError`,
    * `name`, `clock`, `pruneIntervalMs`. Bad values throw a `TypeError`/`RangeError`
    * naming the option and the value.
    */

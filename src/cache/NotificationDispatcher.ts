@@ -100,10 +100,6 @@ export interface DispatcherOptions {
   readonly name: string | undefined
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}
-
 /** See the module comment. Internal to the cache. */
 export class NotificationDispatcher<K, V> {
   /** Observer calls that threw or rejected. */
@@ -226,7 +222,9 @@ export class NotificationDispatcher<K, V> {
       this.failed(note, error)
       return
     }
-    if (isThenable(out)) {
+    // Anything that may be a thenable goes through Promise.resolve, which turns a throwing
+    // `then` getter into a rejection instead of an exception in the dispatcher.
+    if (out !== null && (typeof out === 'object' || typeof out === 'function')) {
       // Only a call still pending can time out: synchronous observers cost no timer.
       const ms = this.options.timeoutMs
       if (ms !== undefined && note.state === RUNNING) {

@@ -86,7 +86,7 @@ export interface LruTtlCacheOptions<K, V> {
   readonly ttlMs?: number | undefined
   /** An observer registered for the cache's whole life (more with `observe`). */
   readonly onEvict?: EvictionObserver<K, V> | undefined
-  /** Maximum number of observer calls running at once (positive integer or Infinity). Default 32. */
+  /** Maximum number of observer calls running at once (positive integer or Infinity). Default 64. */
   readonly notifyConcurrency?: number | undefined
   /** An observer call running longer than this (ms) has its signal aborted, is counted as a timeout and frees its slot. Default 5000; `Infinity` for none. */
   readonly notifyTimeoutMs?: number | undefined

@@ -359,6 +359,23 @@ describe('notifications', () => {
     expect(cache.stats().observerErrors).toBe(2)
   })
 
+  it('an observer returning a hostile thenable is a counted failure, not a crash', async () => {
+    const onError = vi.fn()
+    const cache = new LruTtlCache<string, number>({
+      capacity: 1,
+      onError,
+      onEvict: () => ({
+        get then(): never {
+          throw new Error('hostile then')
+        },
+      }),
+    })
+    await cache.set('a', 1)
+    await cache.set('b', 1)
+    expect(cache.stats().observerErrors).toBe(1)
+    expect((onError.mock.calls[0]![0] as Error).message).toBe('hostile then')
+  })
+
   it('without onError, an observer failure becomes a process warning', async () => {
     const warnings: Error[] = []
     const onWarning = (w: Error): void => {
