@@ -38,8 +38,8 @@ export const DEFAULT_SETTLE_TIMEOUT_MS = 5_000
 /**
  * One bounded wait for a guard to settle. A task that honours its signal settles within
  * the microtasks its abort causes, so the settle-timeout timer is armed only if the task
- * is still running after a grace period of microtask turns: the common case uses no
- * timer (see afterGrace).
+ * is still running once the microtask queue drained: the common case uses no timer
+ * (see afterGrace).
  */
 class SettleWait implements GraceItem {
   timer: ReturnType<typeof setTimeout> | undefined = undefined
@@ -58,6 +58,10 @@ class SettleWait implements GraceItem {
       this.timer = undefined
     }
     this.resolve(true)
+  }
+
+  graceMoot(): boolean {
+    return this.guard.state !== 'running'
   }
 
   graceOver(): void {

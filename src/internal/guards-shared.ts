@@ -47,61 +47,51 @@ export function afterMicrotasks<A>(fn: (arg: A) => void, arg: A): void {
   queueMicrotask(step)
 }
 
-/** Something waiting for a short grace period of microtask turns to pass. */
+/** Something waiting for the microtask queue to drain (see {@link afterGrace}). */
 export interface GraceItem {
-  /** Called once, between GRACE_TURNS and twice as many microtask turns after {@link afterGrace}. */
+  /** Whether it no longer needs its call (lets a long queue be compacted). */
+  graceMoot(): boolean
+  /** Called once, after the microtask queue drained (or a fixed number of turns where there is no `process.nextTick`). */
   graceOver(): void
 }
 
-/**
- * Microtask turns an aborted task gets to settle before a settle-timeout timer is armed.
- * A task that honours its signal settles within two or three turns of the abort (more
- * with an async `finally`), so the common dispose never touches a timer.
- */
-const GRACE_TURNS = 8
-let current: GraceItem[] = []
-let previous: GraceItem[] = []
-let spare: GraceItem[] = []
-let turnsLeft = 0
-let pumping = false
+const COMPACT_AT = 1024
+let graceQueue: GraceItem[] = []
+let graceScheduled = false
+let compactAt = COMPACT_AT
 
 /**
- * Calls `item.graceOver()` after a grace period of microtask turns, without a timer and
- * without a microtask per item: one shared pump runs while any item waits, and items are
- * held for at most two periods.
+ * Calls `item.graceOver()` once the microtask queue has drained. Used to arm
+ * settle-timeout timers only for tasks still running then: a task that honours its abort
+ * settles within the microtasks the abort causes, so the common dispose never touches a
+ * timer. Deferring the arm costs no precision: a timer cannot fire before the microtask
+ * queue drains anyway. One `process.nextTick` per drain serves every waiting item; a
+ * long run of microtasks that never drains keeps the queue compacted (items that no
+ * longer need the call are dropped), so it stays as small as the number of stuck tasks.
  */
 export function afterGrace(item: GraceItem): void {
-  current.push(item)
-  if (!pumping) {
-    pumping = true
-    turnsLeft = GRACE_TURNS
-    queueMicrotask(pump)
+  graceQueue.push(item)
+  if (graceQueue.length >= compactAt) {
+    graceQueue = graceQueue.filter((i) => !i.graceMoot())
+    compactAt = Math.max(COMPACT_AT, graceQueue.length * 2)
+  }
+  if (!graceScheduled) {
+    graceScheduled = true
+    afterMicrotasks(runGrace, undefined)
   }
 }
 
-function pump(): void {
-  if (--turnsLeft > 0) {
-    queueMicrotask(pump)
-    return
-  }
-  // Items of the previous period have waited at least a full period: they are due.
-  const due = previous
-  previous = current
-  current = spare
+function runGrace(): void {
+  const due = graceQueue
+  graceQueue = []
+  graceScheduled = false
+  compactAt = COMPACT_AT
   for (let i = 0; i < due.length; i++) {
     try {
       due[i]!.graceOver()
     } catch {
-      // graceOver never throws; a bug there must not stall the pump.
+      // graceOver never throws; a bug there must not stall the others.
     }
-  }
-  due.length = 0
-  spare = due
-  if (previous.length > 0 || current.length > 0) {
-    turnsLeft = GRACE_TURNS
-    queueMicrotask(pump)
-  } else {
-    pumping = false
   }
 }
 
