@@ -25,6 +25,9 @@ export interface GracefulKillOptions {
   readonly group?: boolean | undefined
 }
 
+/** Floor of the wait after SIGKILL (ms), so `graceMs: 0` does not reject a kill still in delivery. */
+const MIN_KILL_WAIT_MS = 100
+
 interface ProcStat {
   readonly state: string
   readonly pgid: number
@@ -195,7 +198,7 @@ async function waitGone(target: Target, ms: number, pollMs: number): Promise<boo
   }
 }
 
-/** Waits (bounded) for Node to reap a child it spawned, so its 'exit' has fired when we return. */
+/** Waits (bounded by `ms`, at least 100 ms) for Node to reap a child it spawned, so its 'exit' has fired when we return. */
 async function reap(child: ChildProcess | undefined, ms: number): Promise<void> {
   if (child === undefined || childExited(child)) return
   const ac = new AbortController()
@@ -204,7 +207,7 @@ async function reap(child: ChildProcess | undefined, ms: number): Promise<void> 
     onExit = resolve
     child.once('exit', onExit)
   })
-  await Promise.race([exited, sleep(Math.max(ms, 1), undefined, { signal: ac.signal }).catch(() => {})])
+  await Promise.race([exited, sleep(Math.max(ms, MIN_KILL_WAIT_MS), undefined, { signal: ac.signal }).catch(() => {})])
   ac.abort()
   if (onExit !== undefined) child.off('exit', onExit)
 }
@@ -213,7 +216,7 @@ async function reap(child: ChildProcess | undefined, ms: number): Promise<void> 
  * Terminates a process and its process group politely, then by force, without ever
  * blocking the event loop: sends `signal` (default SIGTERM) to the target's process
  * group, polls with timers every `pollMs` until every member of the group is gone,
- * sends SIGKILL after `graceMs`, and waits up to another `graceMs` for that.
+ * sends SIGKILL after `graceMs`, and waits up to another `graceMs` (at least 100 ms) for that.
  *
  * Hazard it prevents: a kill path that slept the thread while polling, checked only the
  * group leader (surviving grandchildren and zombies were misreported), and reported
@@ -233,7 +236,7 @@ async function reap(child: ChildProcess | undefined, ms: number): Promise<void> 
  * - Errors: rejects with `RangeError` for pid 0, negative or non-integer pids and the
  *   current process, `TypeError` for other targets, and with the system error if the target
  *   cannot be signalled (EPERM). Rejects with an `Error` if the group survives SIGKILL for
- *   another `graceMs`.
+ *   another `graceMs` (at least 100 ms).
  *
  * @param target a `ChildProcess` or a pid
  * @param options `signal` ('SIGTERM'), `graceMs` (500), `pollMs` (10), `group` (true)
@@ -275,9 +278,11 @@ export async function gracefulKill(target: ChildProcess | number, options?: Grac
     return 'graceful'
   }
   send(resolved, 'SIGKILL')
-  if (await waitGone(resolved, graceMs, pollMs)) {
+  // SIGKILL is not instantaneous: even with graceMs 0, allow it a short bounded moment.
+  const killWaitMs = Math.max(graceMs, MIN_KILL_WAIT_MS)
+  if (await waitGone(resolved, killWaitMs, pollMs)) {
     await reap(child, graceMs)
     return 'forced'
   }
-  throw new Error(`asyncsafe: process ${pid}${resolved.pgid === undefined ? '' : ` (group ${resolved.pgid})`} survived SIGKILL for ${graceMs} ms`)
+  throw new Error(`asyncsafe: process ${pid}${resolved.pgid === undefined ? '' : ` (group ${resolved.pgid})`} survived SIGKILL for ${killWaitMs} ms`)
 }

@@ -75,6 +75,12 @@ describe.runIf(linux)('gracefulKill (real processes)', () => {
     expect(child.signalCode).toBe('SIGKILL')
   })
 
+  it("graceMs: 0 goes straight to SIGKILL and still waits (bounded) for it: 'forced'", async () => {
+    const { child } = await start('ignores-term')
+    await expect(gracefulKill(child, { graceMs: 0 })).resolves.toBe('forced')
+    expect(child.signalCode).toBe('SIGKILL')
+  })
+
   it('a grandchild in the group that ignores SIGTERM is waited for and killed, although the leader exited', async () => {
     const { child, line } = await start('with-grandchild', ['stubborn'])
     const grandchild = Number(line.split(' ')[1])
