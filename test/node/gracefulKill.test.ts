@@ -59,6 +59,31 @@ function gone(pid: number): boolean {
   }
 }
 
+
+/** An orphaned, killed grandchild: a zombie that answers kill(pid, 0) and that nobody reaps here. */
+async function makeZombie(): Promise<number | undefined> {
+  const { child, line } = await start('with-grandchild', ['stubborn'])
+  const grandchild = Number(line.split(' ')[1])
+  child.kill('SIGKILL') // the leader dies without reaping; the grandchild is orphaned
+  await new Promise((r) => child.once('exit', r))
+  process.kill(grandchild, 'SIGKILL')
+  const deadline = performance.now() + 5_000
+  while (performance.now() < deadline) {
+    const state = (() => {
+      try {
+        const stat = readFileSync(`/proc/${grandchild}/stat`, 'utf8')
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]
+      } catch {
+        return undefined
+      }
+    })()
+    if (state === 'Z') return grandchild
+    if (state === undefined) return undefined // reaped: this machine's PID 1 (or a subreaper) reaps
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  return undefined
+}
+
 describe.runIf(linux)('gracefulKill (real processes)', () => {
   it("a child that exits on SIGTERM: 'graceful', and the ChildProcess is reaped", async () => {
     const { child } = await start('term-exits')
@@ -73,6 +98,16 @@ describe.runIf(linux)('gracefulKill (real processes)', () => {
     await expect(gracefulKill(child, { graceMs: 150 })).resolves.toBe('forced')
     expect(performance.now() - t0).toBeGreaterThanOrEqual(140)
     expect(child.signalCode).toBe('SIGKILL')
+  })
+
+  it("a zombie nobody reaps counts as gone: 'already-exited', although kill(pid, 0) still answers", async (ctx) => {
+    const zombie = await makeZombie()
+    if (zombie === undefined) {
+      ctx.skip()
+      return
+    }
+    expect(() => process.kill(zombie, 0)).not.toThrow()
+    await expect(gracefulKill(zombie, { graceMs: 50 })).resolves.toBe('already-exited')
   })
 
   it("graceMs: 0 goes straight to SIGKILL and still waits (bounded) for it: 'forced'", async () => {
@@ -159,6 +194,17 @@ describe('gracefulKill portable fallback (no /proc: kill(pid, 0) on the leader)'
     expect(b.child.signalCode).toBe('SIGKILL')
     await expect(gracefulKill(b.child.pid!)).resolves.toBe('already-exited')
     await expect(gracefulKill(b.child)).resolves.toBe('already-exited')
+  })
+
+  it('every wait after SIGKILL is bounded: a target that still answers kill(pid, 0) (a zombie, here) rejects', async (ctx) => {
+    setProcfsForTesting(true)
+    const zombie = linux ? await makeZombie() : undefined
+    setProcfsForTesting(false)
+    if (zombie === undefined) {
+      ctx.skip()
+      return
+    }
+    await expect(gracefulKill(zombie, { graceMs: 20, group: false })).rejects.toThrow(/survived SIGKILL for 100 ms/)
   })
 
   it('a ChildProcess target is still signalled as a group (kill(-pid)), though only the leader is verified', async () => {
