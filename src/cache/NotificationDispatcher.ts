@@ -30,15 +30,20 @@ const QUEUED = 0
 const RUNNING = 1
 const DONE = 2
 
+let capturedResolve: () => void = () => {}
+// One shared executor: a Batch costs its promise, not a closure too.
+const captureResolve = (resolve: () => void): void => {
+  capturedResolve = resolve
+}
+
 /** The notifications caused by one cache method call. */
 class Batch {
   remaining = 0
   readonly promise: Promise<void>
-  resolve!: () => void
+  readonly resolve: () => void
   constructor() {
-    this.promise = new Promise<void>((resolve) => {
-      this.resolve = resolve
-    })
+    this.promise = new Promise<void>(captureResolve)
+    this.resolve = capturedResolve
   }
 }
 
@@ -217,7 +222,7 @@ export class NotificationDispatcher<K, V> {
     note.context = context
     let out: unknown
     try {
-      out = runInFrame(note, () => note.subscriber.fn(note.event, context))
+      out = runInFrame(note, note.subscriber.fn, note.event, context)
     } catch (error) {
       this.failed(note, error)
       return

@@ -17,7 +17,7 @@
  */
 
 interface Storage<T> {
-  run<R>(store: T, fn: () => R): R
+  run<R, A, B>(store: T, fn: (a: A, b: B) => R, a: A, b: B): R
   getStore(): T | undefined
   disable(): void
 }
@@ -65,13 +65,13 @@ export function dispatcherIdle(): void {
   }
 }
 
-/** Calls `fn` with `frame` as the current notification (across its awaits where supported). */
-export function runInFrame<R>(frame: NotificationFrame, fn: () => R): R {
+/** Calls `fn(a, b)` with `frame` as the current notification (across its awaits where supported). */
+export function runInFrame<R, A, B>(frame: NotificationFrame, fn: (a: A, b: B) => R, a: A, b: B): R {
   const previous = syncFrame
   syncFrame = frame
   try {
     const s = load()
-    return s ? s.run(frame, fn) : fn()
+    return s ? s.run(frame, fn, a, b) : fn(a, b)
   } finally {
     syncFrame = previous
   }
