@@ -120,6 +120,119 @@ describe('Initializer', () => {
     )
   })
 
+  it('matches a model under random start/get/leave/resolve/reject/reset sequences (property)', async () => {
+    const op = fc.oneof(
+      fc.constant({ kind: 'start' as const }),
+      fc.constant({ kind: 'get' as const }),
+      fc.record({ kind: fc.constant('leave' as const), index: fc.nat() }),
+      fc.constant({ kind: 'resolve' as const }),
+      fc.constant({ kind: 'reject' as const }),
+      fc.constant({ kind: 'reset' as const }),
+    )
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 30 }), async (ops) => {
+        const { init, runs } = controlled<number>()
+        const i = new Initializer(init, { onError: () => {} })
+        type Waiter = { run: number; ac: AbortController; outcome: Promise<unknown>; expected?: unknown }
+        const waiters: Waiter[] = []
+        // The model.
+        let state: 'idle' | 'running' | 'ready' | 'failed' = 'idle'
+        let owned = false
+        let current = -1 // index of the run in flight
+        let readyValue: number | undefined
+        const aborted = new Set<number>()
+        const live = () => waiters.filter((w) => w.run === current && w.expected === undefined)
+        const settleLive = (expected: unknown) => {
+          for (const w of live()) w.expected = expected
+        }
+        const boom = new Error('boom')
+        for (const o of ops) {
+          switch (o.kind) {
+            case 'start': {
+              const expected = state === 'idle' || state === 'failed'
+              expect(i.start()).toBe(expected)
+              if (expected) {
+                current = runs.length - 1
+                state = 'running'
+              }
+              if (state === 'running') owned = true
+              break
+            }
+            case 'get': {
+              const ac = new AbortController()
+              const outcome = i.get({ signal: ac.signal }).then((v) => v, (e: unknown) => e)
+              if (state === 'ready') {
+                waiters.push({ run: -1, ac, outcome, expected: readyValue })
+                break
+              }
+              if (state !== 'running') {
+                state = 'running'
+                owned = false
+                current = runs.length - 1
+              }
+              waiters.push({ run: current, ac, outcome })
+              break
+            }
+            case 'leave': {
+              const pendingWaiters = waiters.filter((w) => w.expected === undefined)
+              if (pendingWaiters.length === 0) break
+              const w = pendingWaiters[o.index % pendingWaiters.length]!
+              w.expected = 'left'
+              w.ac.abort('left')
+              if (state === 'running' && w.run === current && !owned && live().length === 0) {
+                aborted.add(current)
+                state = 'idle'
+              }
+              break
+            }
+            case 'resolve':
+              if (state === 'running') {
+                readyValue = current * 10
+                runs[current]!.resolve(readyValue)
+                await flushMicrotasks()
+                settleLive(readyValue)
+                state = 'ready'
+              }
+              break
+            case 'reject':
+              if (state === 'running') {
+                runs[current]!.reject(boom)
+                await flushMicrotasks()
+                settleLive(boom)
+                state = 'failed'
+              }
+              break
+            case 'reset':
+              if (state === 'running') {
+                aborted.add(current)
+                settleLive('reset')
+              }
+              i.reset()
+              state = 'idle'
+              readyValue = undefined
+              break
+          }
+          expect(i.state).toBe(state)
+          expect(i.value).toBe(state === 'ready' ? readyValue : undefined)
+          expect(init).toHaveBeenCalledTimes(runs.length)
+          runs.forEach((r, k) => expect(r.signal.aborted, `run ${k} aborted`).toBe(aborted.has(k)))
+        }
+        // Settle whatever still runs, then check every waiter's outcome.
+        if (state === 'running') {
+          runs[current]!.resolve(-1)
+          settleLive(-1)
+        }
+        const outcomes = await Promise.all(waiters.map((w) => w.outcome))
+        outcomes.forEach((got, k) => {
+          const want = waiters[k]!.expected
+          if (want === 'reset') expect(got).toMatchObject({ name: 'AbortError' })
+          else expect(got).toBe(want)
+        })
+      }),
+      { numRuns: 200 },
+    )
+  })
+
   it('a run started by start() is owned: waiters leaving does not abort it', async () => {
     const { init, runs } = controlled<number>()
     const i = new Initializer(init)
