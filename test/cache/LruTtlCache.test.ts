@@ -822,6 +822,29 @@ describe('disposal', () => {
     expect(cache.stats().loadErrors).toBe(0)
   })
 
+  it('an observer may dispose the cache and await it without deadlock', async () => {
+    const log: string[] = []
+    const cache: LruTtlCache<string, number> = new LruTtlCache<string, number>({
+      capacity: 2,
+      notifyConcurrency: 1,
+      notifyTimeoutMs: Infinity,
+      onEvict: async ({ key, cause }) => {
+        log.push(`${key} ${cause}`)
+        await Promise.resolve()
+        if (key === 'a') {
+          await cache[Symbol.asyncDispose]()
+          log.push('disposed')
+        }
+      },
+    })
+    await cache.set('a', 1)
+    await cache.set('b', 1)
+    await cache.delete('a')
+    await cache.settled()
+    expect(log).toEqual(['a deleted', 'b cleared', 'disposed'])
+    expect(cache.size).toBe(0)
+  })
+
   it('the prune timer notifies expired entries without traffic, and is unref-ed', async () => {
     vi.useFakeTimers()
     const seen: Pair[] = []
