@@ -64,6 +64,12 @@ export const DEFAULT_RETRY_OPTIONS = Object.freeze({
 /**
  * The wait before attempt `failed + 1` (before jitter): `min(baseMs * factor^(failed-1), maxMs)`,
  * computed without ever producing `Infinity` or `NaN`, however large `failed` is.
+ *
+ * @example
+ * ```ts
+ * backoffDelay(3, 100, 5_000, 2)      // 400
+ * backoffDelay(1e9, 100, 5_000, 2)    // 5000, not Infinity
+ * ```
  */
 export function backoffDelay(failed: number, baseMs: number, maxMs: number, factor: number): number {
   if (baseMs === 0 || maxMs === 0) return 0
