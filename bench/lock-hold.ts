@@ -192,11 +192,11 @@ export function lockHoldSvg(naive: LockHoldMetrics, ours: LockHoldMetrics, subti
     ['write critical section p99', 'holdP99'],
   ]
   const width = 760
-  const height = 420
+  const height = 430
   const left = 70
   const right = 20
   const top = 70
-  const bottom = 70
+  const bottom = 80
   const plotH = height - top - bottom
   const plotW = width - left - right
   const minExp = -5 // 10 ns
@@ -234,6 +234,9 @@ export function lockHoldSvg(naive: LockHoldMetrics, ours: LockHoldMetrics, subti
       parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(yy - 5).toFixed(1)}" text-anchor="middle" font-size="11">${fmtMs(value)}</text>`)
     })
     parts.push(`<text x="${cx.toFixed(1)}" y="${top + plotH + 20}" text-anchor="middle">${label}</text>`)
+    const ratio = ours[field] > 0 ? naive[field] / ours[field] : Infinity
+    const ratioText = ratio >= 1000 ? `${Math.round(ratio).toLocaleString('en-US')}× lower` : `${ratio.toPrecision(3)}× lower`
+    parts.push(`<text x="${cx.toFixed(1)}" y="${top + plotH + 36}" text-anchor="middle" fill="#2b7bb9" font-weight="600">${ratioText}</text>`)
   })
   const ly = height - 22
   parts.push(`<rect x="${left}" y="${ly - 10}" width="12" height="12" fill="${colors.naive}"/><text x="${left + 18}" y="${ly}">naive: Map + async-mutex, observer awaited inside the lock</text>`)
