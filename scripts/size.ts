@@ -4,13 +4,14 @@
  * Reads .size-limit.json (size-limit's own config format: `name`, `path`, `import`,
  * `limit`, `gzip`, `ignore`) and measures each entry the way size-limit's esbuild preset
  * does: esbuild bundles `export <import> from '<path>'` (minified, tree-shaken, ESM,
- * `node:*` external), then the bytes are gzipped (level 9). size-limit itself is not a
+ * Node built-ins external), then the bytes are gzipped (level 9). size-limit itself is not a
  * dependency: its current major needs Node 22 and this registry cannot install its
  * bundler's native packages for every platform, so the same measurement is done here
  * with the esbuild that tsup already uses. 1 kB = 1000 bytes, as in size-limit.
  */
 import { build } from 'esbuild'
 import { readFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { join } from 'node:path'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
 import { pathToFileURL } from 'node:url'
@@ -65,7 +66,8 @@ export async function measureSizes(): Promise<SizeResult[]> {
       target: 'es2022',
       write: false,
       logLevel: 'silent',
-      external: ['node:*', ...(entry.ignore ?? [])],
+      // Node's built-ins stay external (tsup writes them without the `node:` prefix).
+      external: ['node:*', ...builtinModules, ...(entry.ignore ?? [])],
     })
     const code = out.outputFiles[0]!.contents
     const size = entry.brotli === true && entry.gzip !== true ? brotliCompressSync(code).length : gzipSync(code, { level: 9 }).length
