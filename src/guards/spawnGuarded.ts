@@ -70,6 +70,10 @@ class SettleWait implements GraceItem {
   }
 }
 
+function disposeTimedOut(guard: TaskGuard<unknown>): void {
+  guard.disposeTimedOut()
+}
+
 function settleTimedOut(wait: SettleWait): void {
   wait.timer = undefined
   wait.guard.forgetWait(wait)
@@ -157,7 +161,10 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   #settled: Promise<void> = RESOLVED
   // One wait (the common case) or several: no array for a single disposer.
   #waits: SettleWait | SettleWait[] | undefined
+  // The `await using` wait: the guard is its own grace item (no extra object per dispose).
   #disposing: Promise<void> | undefined
+  #resolveDisposing: ((value: void) => void) | undefined
+  #disposeTimer: ReturnType<typeof setTimeout> | undefined
   #parent: AbortSignal | undefined
   #detached = false
 
@@ -185,27 +192,24 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     } catch (error) {
       result = Promise.reject(error)
     }
-    if (result instanceof Promise) {
-      this.#settled = (result as Promise<T>).then(
-        (value) => {
-          this.#finish(false, value)
-        },
-        (error: unknown) => {
-          this.#finish(true, error)
-        },
-      )
-    } else if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<T>).then === 'function') {
-      this.#settled = Promise.resolve(result).then(
-        (value) => {
-          this.#finish(false, value)
-        },
-        (error: unknown) => {
-          this.#finish(true, error)
-        },
-      )
+    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<T>).then === 'function') {
+      this.#settled = TaskGuard.#follow(this, result as PromiseLike<T>)
     } else {
       this.#finish(false, result)
     }
+  }
+
+  // An async function rather than `.then(onValue, onError)`: no closures per guard, and
+  // V8's await on a native promise allocates less than a derived promise.
+  static async #follow<T>(guard: TaskGuard<T>, result: PromiseLike<T>): Promise<void> {
+    let value: T
+    try {
+      value = await result
+    } catch (error) {
+      guard.#finish(true, error)
+      return
+    }
+    guard.#finish(false, value)
   }
 
   /** The task's signal: aborted by dispose, `abort()` or the parent signal. */
@@ -295,7 +299,13 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     const ms = this.#config.settleTimeoutMs
     if (ms === undefined) return this.#settled
     // Concurrent disposers share one wait (and one report).
-    return (this.#disposing ??= this.#wait(ms, true) as Promise<unknown> as Promise<void>)
+    let disposing = this.#disposing
+    if (disposing === undefined) {
+      ;[disposing, this.#resolveDisposing] = promiseWithResolve<void>()
+      this.#disposing = disposing
+      afterGrace(this)
+    }
+    return disposing
   }
 
   /** @internal Parent signal listener (EventListenerObject: no closure per guard). */
@@ -312,6 +322,32 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     if (this.#state !== 'running') return TRUE
     if (ms === undefined) return this.#settled.then(settledTrue)
     return this.#wait(ms, false)
+  }
+
+  /** @internal The dispose wait no longer needs its grace call. */
+  graceMoot(): boolean {
+    return this.#state !== 'running'
+  }
+
+  /** @internal Still running once the microtask queue drained: arm the settle-timeout timer. */
+  graceOver(): void {
+    if (this.#state !== 'running' || this.#resolveDisposing === undefined || this.#disposeTimer !== undefined) return
+    this.#disposeTimer = setTimeout(disposeTimedOut, this.#config.settleTimeoutMs ?? 0, this as TaskGuard<unknown>)
+  }
+
+  /** @internal The `await using` wait passed settleTimeoutMs. */
+  disposeTimedOut(): void {
+    this.#disposeTimer = undefined
+    const resolve = this.#resolveDisposing
+    if (resolve === undefined) return
+    this.#resolveDisposing = undefined
+    const ms = this.#config.settleTimeoutMs
+    reportError(this.#config.onError, new TimeoutError(`Task did not settle within ${ms} ms of its abort`, { timeoutMs: ms }), {
+      area: 'guard',
+      event: 'settle-timeout',
+      name: this.#config.name,
+    })
+    resolve()
   }
 
   #wait(ms: number, report: boolean): Promise<boolean> {
@@ -374,6 +410,15 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
       this.#waits = undefined
       if (Array.isArray(waits)) for (const wait of waits) wait.settled()
       else waits.settled()
+    }
+    const resolveDisposing = this.#resolveDisposing
+    if (resolveDisposing !== undefined) {
+      this.#resolveDisposing = undefined
+      if (this.#disposeTimer !== undefined) {
+        clearTimeout(this.#disposeTimer)
+        this.#disposeTimer = undefined
+      }
+      resolveDisposing()
     }
     const delivered = this.#owner?.childSettled(this as TaskGuard<unknown>, failed, this.#outcome) ?? false
     // `await done` and `Promise.all([done])` subscribe one turn after the call (a thenable
