@@ -5,7 +5,7 @@
  * @module
  */
 import { checkFunction } from '../internal/validate.js'
-import { LockCore, parseWaitOptions, runHeld } from './core.js'
+import { LockCore, parseWaitOptions } from './core.js'
 import type { LockGuard } from './guard.js'
 import type { LockOptions, LockStats, WaitOptions } from './stats.js'
 
@@ -107,7 +107,7 @@ export class Mutex {
   runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
     const core = this.core
     if (options === undefined && typeof fn === 'function' && core.reentry === undefined && core.available === 1 && core.queue.size === 0) {
-      return runHeld(fn, core.grantNow(1, undefined))
+      return core.runNow(fn, 1)
     }
     try {
       checkFunction('fn', fn)

@@ -19,7 +19,7 @@ import { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'
 import { checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, checkTimeout } from '../internal/validate.js'
-import { LockGuard, Permit } from './guard.js'
+import { LockGuard, Permit, type GuardExtra } from './guard.js'
 import { LongHoldMonitor } from './long-hold.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
 import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.js'
@@ -156,13 +156,14 @@ export class LockCore {
 
   private newGuard(weight: number, now: number, token: ReentryToken | undefined): LockGuard {
     const guard = this.permits ? new Permit(this, weight, now) : new LockGuard(this, weight, now)
-    if (token !== undefined) {
-      token.state = HELD
-      guard.token = token
-    }
-    if (this.monitor !== undefined) {
-      if (this.captureStack) guard.stack = new Error('acquired here').stack
-      this.monitor.add(guard)
+    if (token !== undefined || this.monitor !== undefined) {
+      const extra: GuardExtra = { token, node: undefined, stack: undefined }
+      guard.extra = extra
+      if (token !== undefined) token.state = HELD
+      if (this.monitor !== undefined) {
+        if (this.captureStack) extra.stack = new Error('acquired here').stack
+        extra.node = this.monitor.add(guard)
+      }
     }
     return guard
   }
@@ -173,8 +174,11 @@ export class LockCore {
     guard.held = false
     guard.releasedAt = now
     this.holdHist.record(now - guard.acquiredAt)
-    if (guard.queued) this.monitor!.remove(guard)
-    if (guard.token !== undefined) guard.token.state = DONE
+    const extra = guard.extra
+    if (extra !== undefined) {
+      if (extra.node?.queued) this.monitor!.remove(extra.node)
+      if (extra.token !== undefined) extra.token.state = DONE
+    }
     this.available += guard.weight
     if (this.queue.size !== 0) this.dispatch(now)
   }
@@ -289,9 +293,51 @@ export class LockCore {
   /** `runExclusive`/`run`: `fn` runs synchronously when grantable now. */
   run<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
     if (this.reentry === undefined && wait.signal === undefined && this.queue.size === 0 && this.available >= weight && !this.closed) {
-      return runHeld(fn, this.grantNow(weight, undefined))
+      return this.runNow(fn, weight)
     }
     return this.runSlow(fn, weight, wait)
+  }
+
+  /**
+   * Grants `weight` now and runs `fn` (the caller checked it is grantable and detection
+   * is off). A synchronous `fn` needs no guard object: the hold is measured around the
+   * call (it cannot be reported as long while it runs: no timer can fire during it). A
+   * guard is created only when `fn` returns a thenable, with the grant time as its start.
+   */
+  runNow<T>(fn: () => T | PromiseLike<T>, weight: number): Promise<T> {
+    this.available -= weight
+    this.acquisitions++
+    this.waitHist.record(0)
+    const grantedAt = this.clock()
+    let result: T | PromiseLike<T>
+    try {
+      result = fn()
+    } catch (error) {
+      this.releaseUnguarded(weight, grantedAt)
+      return Promise.reject(error)
+    }
+    if (isThenable(result)) {
+      const guard = this.newGuard(weight, grantedAt, undefined)
+      return Promise.resolve(result).then(
+        (value) => {
+          guard.release()
+          return value
+        },
+        (error: unknown) => {
+          guard.release()
+          throw error
+        },
+      )
+    }
+    this.releaseUnguarded(weight, grantedAt)
+    return Promise.resolve(result)
+  }
+
+  private releaseUnguarded(weight: number, grantedAt: number): void {
+    const now = this.clock()
+    this.holdHist.record(now - grantedAt)
+    this.available += weight
+    if (this.queue.size !== 0) this.dispatch(now)
   }
 
   private runSlow<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
@@ -309,7 +355,7 @@ export class LockCore {
   }
 
   private runGranted<T>(fn: () => T | PromiseLike<T>, guard: LockGuard): Promise<T> {
-    const token = guard.token
+    const token = guard.extra?.token
     if (token !== undefined && this.reentry !== undefined) return this.reentry.run(token, (g: LockGuard) => runHeld(fn, g), guard)
     return runHeld(fn, guard)
   }

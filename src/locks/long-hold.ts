@@ -9,13 +9,13 @@
  */
 import { LinkedQueue } from '../internal/queue.js'
 import { publishEvent, reportError } from '../internal/report.js'
-import type { LockGuard } from './guard.js'
+import { HoldNode, type LockGuard } from './guard.js'
 import type { LockCore } from './core.js'
 import type { LongHoldInfo } from './stats.js'
 
 /** Watches the holds of one lock. */
 export class LongHoldMonitor {
-  private readonly pending = new LinkedQueue<LockGuard>()
+  private readonly pending = new LinkedQueue<HoldNode>()
   private timer: ReturnType<typeof setTimeout> | undefined = undefined
   private readonly core: LockCore
   private readonly thresholdMs: number
@@ -31,15 +31,17 @@ export class LongHoldMonitor {
     }
   }
 
-  /** A guard was granted. */
-  add(guard: LockGuard): void {
-    this.pending.push(guard)
+  /** A guard was granted; returns its node in the list. */
+  add(guard: LockGuard): HoldNode {
+    const node = new HoldNode(guard)
+    this.pending.push(node)
     if (this.timer === undefined) this.arm(this.thresholdMs)
+    return node
   }
 
   /** A guard still in the list was released. */
-  remove(guard: LockGuard): void {
-    this.pending.remove(guard)
+  remove(node: HoldNode): void {
+    this.pending.remove(node)
     if (this.pending.size === 0 && this.timer !== undefined) {
       clearTimeout(this.timer)
       this.timer = undefined
@@ -56,22 +58,23 @@ export class LongHoldMonitor {
     this.timer = undefined
     const now = this.core.clock()
     let head = this.pending.peek()
-    while (head !== undefined && now - head.acquiredAt >= this.thresholdMs) {
+    while (head !== undefined && now - head.guard.acquiredAt >= this.thresholdMs) {
       this.pending.shift()
-      this.report(head, now - head.acquiredAt)
+      this.report(head.guard, now - head.guard.acquiredAt)
       head = this.pending.peek()
     }
     // Reports may have released guards; look again.
     head = this.pending.peek()
-    if (head !== undefined && this.timer === undefined) this.arm(Math.max(1, this.thresholdMs - (now - head.acquiredAt)))
+    if (head !== undefined && this.timer === undefined) this.arm(Math.max(1, this.thresholdMs - (now - head.guard.acquiredAt)))
   }
 
   private report(guard: LockGuard, heldMs: number): void {
     const core = this.core
     core.longHolds++
-    const info: LongHoldInfo = guard.stack === undefined
+    const stack = guard.extra?.stack
+    const info: LongHoldInfo = stack === undefined
       ? { name: core.name, heldMs, acquiredAt: guard.acquiredAt }
-      : { name: core.name, heldMs, acquiredAt: guard.acquiredAt, stack: guard.stack }
+      : { name: core.name, heldMs, acquiredAt: guard.acquiredAt, stack }
     publishEvent('lock', 'long-hold', () => info)
     const callback = this.onLongHold
     if (callback === undefined) return

@@ -145,6 +145,20 @@ describe('long holds', () => {
     expect(sem.stats().longHolds).toBe(2)
   })
 
+  it('reports a long runExclusive whose callback is async, measured from the grant', async () => {
+    vi.useFakeTimers()
+    const reports: LongHoldInfo[] = []
+    const m = new Mutex({ name: 'job', longHoldMs: 100, clock: () => Date.now(), onLongHold: (info) => reports.push(info) })
+    const start = Date.now()
+    const done = m.runExclusive(() => new Promise<string>((resolve) => setTimeout(() => resolve('ok'), 250)))
+    vi.advanceTimersByTime(100)
+    expect(reports).toEqual([{ name: 'job', heldMs: 100, acquiredAt: start }])
+    vi.advanceTimersByTime(150)
+    await expect(done).resolves.toBe('ok')
+    expect(m.stats().hold.max).toBe(250)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('clears its timer as soon as nothing is held', async () => {
     vi.useFakeTimers()
     const m = new Mutex({ longHoldMs: 50 })
