@@ -159,6 +159,20 @@ describe('TaskScope: join and failures', () => {
     await expect(scope.join()).resolves.toBeUndefined()
   })
 
+  it("a child failure observed on the child's done is not reported", async () => {
+    const { onError, seen } = collector()
+    const scope = new TaskScope({ onError })
+    const boom = new Error('mine')
+    const child = scope.spawn(async () => {
+      throw boom
+    })
+    await expect(child.done).rejects.toBe(boom)
+    await afterReports()
+    expect(seen).toEqual([])
+    // join still includes it
+    await expect(scope.join()).rejects.toMatchObject({ errors: [boom] })
+  })
+
   it('settled children are released: a long-lived scope does not grow', async () => {
     const scope = new TaskScope()
     for (let i = 0; i < 2000; i++) scope.spawn(async () => i)
