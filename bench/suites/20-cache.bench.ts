@@ -47,8 +47,13 @@ async function lockHold(runs: number): Promise<{ markdown: string; json: unknown
   await runNaive()
   await runAsyncsafe()
   await runAsyncsafe()
+  // Collect before every run (like the harness does before every case), so one side's
+  // garbage is not collected during the other side's run.
+  const gc = (globalThis as { gc?: () => void }).gc
   for (let r = 0; r < runs; r++) {
+    gc?.()
     naiveRuns.push(await runNaive())
+    gc?.()
     ourRuns.push(await runAsyncsafe())
   }
   const rows: [string, Field, { max?: number; minRatio?: number }][] = [
@@ -100,7 +105,10 @@ async function concurrencySweep(runs: number): Promise<{ markdown: string; json:
   const json: Record<string, unknown> = {}
   for (const bound of bounds) {
     const list: LockHoldMetrics[] = []
-    for (let r = 0; r < runs; r++) list.push(await runAsyncsafe(bound))
+    for (let r = 0; r < runs; r++) {
+      ;(globalThis as { gc?: () => void }).gc?.()
+      list.push(await runAsyncsafe(bound))
+    }
     const m = (f: Field): number => spread(list, f).median
     lines.push(`| ${bound === Infinity ? '∞' : bound} | ${fmt(m('wallMs'))} | ${fmt(m('insertP50'))} | ${fmt(m('insertP99'))} | ${fmt(m('holdP99'))} |`)
     json[String(bound)] = { wallMs: m('wallMs'), insertP50: m('insertP50'), insertP99: m('insertP99'), holdP99: m('holdP99') }

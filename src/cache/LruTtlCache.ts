@@ -50,7 +50,6 @@ const nativePerformance = (globalThis as { performance?: { now(): number } }).pe
 // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity only, never called
 const nativeNow = nativePerformance?.now
 
-
 function checkConcurrency(value: unknown): number {
   if (value === undefined) return DEFAULT_NOTIFY_CONCURRENCY
   if (value === Infinity) return Infinity
