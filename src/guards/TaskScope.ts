@@ -4,7 +4,7 @@
  * @module
  */
 import { ClosedError, TimeoutError } from '../errors.js'
-import { DISPOSED, RESOLVED } from '../internal/guards-shared.js'
+import { afterGrace, DISPOSED, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
 import { taskConfig, TaskGuard, type GuardedTask, type TaskConfig, type TaskOwner } from './spawnGuarded.js'
@@ -73,7 +73,7 @@ interface Failure {
  * await scope.join()   // rejects with AggregateError if a child failed; the other was aborted
  * ```
  */
-export class TaskScope implements Disposable, AsyncDisposable, TaskOwner {
+export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceItem {
   readonly #name: string | undefined
   readonly #failFast: boolean
   readonly #childConfig: TaskConfig
@@ -85,6 +85,10 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner {
   #parent: AbortSignal | undefined
   #closedBy: ClosedError | undefined
   #disposed = false
+  // The `await using` wait for the children to drain (one for the scope, not one per child).
+  #draining: Promise<void> | undefined
+  #resolveDrained: ((value: void) => void) | undefined
+  #drainTimer: ReturnType<typeof setTimeout> | undefined
 
   /**
    * @param options `name`, parent `signal`, `failFast` (default false), `settleTimeoutMs` (default 5000), `onError`
@@ -194,7 +198,44 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner {
   [Symbol.asyncDispose](): Promise<void> {
     this[Symbol.dispose]()
     if (this.#children.size === 0) return RESOLVED
-    return this.#waitChildren()
+    let draining = this.#draining
+    if (draining === undefined) {
+      ;[draining, this.#resolveDrained] = promiseWithResolve<void>()
+      this.#draining = draining
+      // Children that honour their abort settle within the microtasks it causes: a timer
+      // is armed only if some are still running once the microtask queue drained.
+      if (this.#childConfig.settleTimeoutMs !== undefined) afterGrace(this)
+    }
+    return draining
+  }
+
+  /** @internal Whether the drain wait no longer needs its grace call. */
+  graceMoot(): boolean {
+    return this.#children.size === 0
+  }
+
+  /** @internal Children still running once the microtask queue drained: arm the settle timer. */
+  graceOver(): void {
+    if (this.#children.size === 0 || this.#resolveDrained === undefined || this.#drainTimer !== undefined) return
+    this.#drainTimer = setTimeout(drainTimedOut, this.#childConfig.settleTimeoutMs ?? 0, this)
+  }
+
+  /** @internal The drain wait passed settleTimeoutMs: report each straggler. */
+  drainTimedOut(): void {
+    this.#drainTimer = undefined
+    const resolve = this.#resolveDrained
+    if (resolve === undefined) return
+    this.#resolveDrained = undefined
+    const ms = this.#childConfig.settleTimeoutMs
+    for (const child of this.#children.keys()) {
+      reportError(this.#childConfig.onError, new TimeoutError(`Task did not settle within ${ms} ms of its scope's dispose`, { timeoutMs: ms }), {
+        area: 'guard',
+        event: 'settle-timeout',
+        name: child.name ?? this.#name,
+        scope: this.#name,
+      })
+    }
+    resolve()
   }
 
   /** @internal Parent signal listener. */
@@ -221,6 +262,15 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner {
         for (const sibling of [...this.#children.keys()]) sibling.abort(error)
       }
     }
+    if (this.#resolveDrained !== undefined && this.#children.size === 0) {
+      const resolve = this.#resolveDrained
+      this.#resolveDrained = undefined
+      if (this.#drainTimer !== undefined) {
+        clearTimeout(this.#drainTimer)
+        this.#drainTimer = undefined
+      }
+      resolve()
+    }
     if (seq !== undefined) {
       for (const join of this.#joins) {
         if (seq < join.limit && --join.remaining === 0) {
@@ -245,20 +295,8 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner {
     const label = this.#name === undefined ? 'TaskScope' : `TaskScope "${this.#name}"`
     return Promise.reject(new AggregateError(errors, `${label}: ${errors.length} task${errors.length === 1 ? '' : 's'} failed`))
   }
+}
 
-  async #waitChildren(): Promise<void> {
-    const ms = this.#childConfig.settleTimeoutMs
-    const children = [...this.#children.keys()]
-    const results = await Promise.all(children.map((child) => child.waitSettled(ms)))
-    for (let i = 0; i < children.length; i++) {
-      if (results[i]) continue
-      const child = children[i]!
-      reportError(this.#childConfig.onError, new TimeoutError(`Task did not settle within ${ms} ms of its scope's dispose`, { timeoutMs: ms }), {
-        area: 'guard',
-        event: 'settle-timeout',
-        name: child.name ?? this.#name,
-        scope: this.#name,
-      })
-    }
-  }
+function drainTimedOut(scope: TaskScope): void {
+  scope.drainTimedOut()
 }

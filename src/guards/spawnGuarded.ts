@@ -6,7 +6,7 @@
  * @module
  */
 import { TimeoutError } from '../errors.js'
-import { afterGrace, afterMicrotasks, DISPOSED, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
+import { afterGrace, afterMicrotasks, DISPOSED, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 
@@ -35,49 +35,10 @@ export interface SpawnGuardedOptions {
 /** Default of `settleTimeoutMs`: long enough for orderly cleanup, short enough that a stuck task cannot hang a shutdown. */
 export const DEFAULT_SETTLE_TIMEOUT_MS = 5_000
 
-/**
- * One bounded wait for a guard to settle. A task that honours its signal settles within
- * the microtasks its abort causes, so the settle-timeout timer is armed only if the task
- * is still running once the microtask queue drained: the common case uses no timer
- * (see afterGrace).
- */
-class SettleWait implements GraceItem {
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
-  constructor(
-    readonly guard: TaskGuard<unknown>,
-    readonly ms: number,
-    readonly resolve: (settled: boolean) => void,
-    /** Report a timeout as the guard's own `settle-timeout` (false: the caller reports). */
-    readonly report: boolean,
-  ) {}
-
-  /** The guard settled in time. */
-  settled(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer)
-      this.timer = undefined
-    }
-    this.resolve(true)
-  }
-
-  graceMoot(): boolean {
-    return this.guard.state !== 'running'
-  }
-
-  graceOver(): void {
-    if (this.guard.state !== 'running' || this.timer !== undefined) return
-    this.timer = setTimeout(settleTimedOut, this.ms, this)
-  }
-}
-
 function disposeTimedOut(guard: TaskGuard<unknown>): void {
   guard.disposeTimedOut()
 }
 
-function settleTimedOut(wait: SettleWait): void {
-  wait.timer = undefined
-  wait.guard.forgetWait(wait)
-}
 
 /** @internal How a {@link TaskScope} follows its children. */
 export interface TaskOwner {
@@ -159,8 +120,6 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   #resolveDone: ((value: T) => void) | undefined
   #rejectDone: ((error: unknown) => void) | undefined
   #settled: Promise<void> = RESOLVED
-  // One wait (the common case) or several: no array for a single disposer.
-  #waits: SettleWait | SettleWait[] | undefined
   // The `await using` wait: the guard is its own grace item (no extra object per dispose).
   #disposing: Promise<void> | undefined
   #resolveDisposing: ((value: void) => void) | undefined
@@ -317,13 +276,6 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     if (!controller.signal.aborted) controller.abort(parent.reason)
   }
 
-  /** @internal Waits for the task to settle, at most `ms`: resolves true when it did, false on timeout. Never rejects. */
-  waitSettled(ms: number | undefined): Promise<boolean> {
-    if (this.#state !== 'running') return TRUE
-    if (ms === undefined) return this.#settled.then(settledTrue)
-    return this.#wait(ms, false)
-  }
-
   /** @internal The dispose wait no longer needs its grace call. */
   graceMoot(): boolean {
     return this.#state !== 'running'
@@ -348,33 +300,6 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
       name: this.#config.name,
     })
     resolve()
-  }
-
-  #wait(ms: number, report: boolean): Promise<boolean> {
-    const [promise, resolve] = promiseWithResolve<boolean>()
-    const wait = new SettleWait(this as TaskGuard<unknown>, ms, resolve, report)
-    const waits = this.#waits
-    if (waits === undefined) this.#waits = wait
-    else if (Array.isArray(waits)) waits.push(wait)
-    else this.#waits = [waits, wait]
-    afterGrace(wait)
-    return promise
-  }
-
-  /** @internal A settle wait timed out. */
-  forgetWait(wait: SettleWait): void {
-    const waits = this.#waits
-    if (waits === wait) this.#waits = undefined
-    else if (Array.isArray(waits) && waits.includes(wait)) waits.splice(waits.indexOf(wait), 1)
-    else return
-    if (wait.report) {
-      reportError(this.#config.onError, new TimeoutError(`Task did not settle within ${wait.ms} ms of its abort`, { timeoutMs: wait.ms }), {
-        area: 'guard',
-        event: 'settle-timeout',
-        name: this.#config.name,
-      })
-    }
-    wait.resolve(false)
   }
 
   #finish(rejected: boolean, outcome: unknown): void {
@@ -405,12 +330,6 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
       this.#resolveDone = undefined
       this.#rejectDone = undefined
     }
-    const waits = this.#waits
-    if (waits !== undefined) {
-      this.#waits = undefined
-      if (Array.isArray(waits)) for (const wait of waits) wait.settled()
-      else waits.settled()
-    }
     const resolveDisposing = this.#resolveDisposing
     if (resolveDisposing !== undefined) {
       this.#resolveDisposing = undefined
@@ -438,8 +357,6 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   }
 }
 
-const TRUE = Promise.resolve(true)
-const settledTrue = (): boolean => true
 
 function reportIfUnobserved(guard: TaskGuard<unknown>): void {
   if (!guard.observed) queueMicrotask(() => {
