@@ -31,6 +31,7 @@ interface Model {
   removals: [Key, EvictionCause][]
   hits: number
   misses: number
+  loads: number
 }
 
 interface Real {
@@ -80,7 +81,7 @@ class SetCommand implements fc.AsyncCommand<Model, Real> {
     readonly ttl: number | undefined,
   ) {}
   check = (): boolean => true
-  async run(m: Model, r: Real): Promise<void> {
+  applyToModel(m: Model): void {
     const ttl = this.ttl ?? m.defaultTtl
     const exp = ttl === undefined ? Infinity : m.now + ttl
     const i = modelFind(m, this.key)
@@ -93,6 +94,9 @@ class SetCommand implements fc.AsyncCommand<Model, Real> {
       modelRemove(m, m.entries.length - 1, 'evicted')
     }
     m.entries.unshift({ key: this.key, value: this.value, exp })
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    this.applyToModel(m)
     r.promises.push(r.cache.set(this.key, this.value, this.ttl === undefined ? undefined : { ttlMs: this.ttl }))
     check(m, r)
   }
@@ -117,6 +121,35 @@ class GetCommand implements fc.AsyncCommand<Model, Real> {
     check(m, r)
   }
   toString = (): string => `get(${this.key})`
+}
+
+/** getOrLoad with a synchronous loader: a hit, or a miss that loads and stores at once. */
+class GetOrLoadCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly key: Key,
+    readonly value: number,
+  ) {}
+  check = (): boolean => true
+  async run(m: Model, r: Real): Promise<void> {
+    const i = modelLive(m, this.key)
+    let expected: number
+    if (i === -1) {
+      m.misses++
+      m.loads++
+      new SetCommand(this.key, this.value, undefined).applyToModel(m)
+      expected = this.value
+    } else {
+      m.hits++
+      const [e] = m.entries.splice(i, 1)
+      m.entries.unshift(e!)
+      expected = e!.value
+    }
+    const p = r.cache.getOrLoad(this.key, () => this.value)
+    check(m, r)
+    expect(r.cache.stats().loads).toBe(m.loads)
+    expect(await p).toBe(expected)
+  }
+  toString = (): string => `getOrLoad(${this.key}, () => ${this.value})`
 }
 
 class PeekCommand implements fc.AsyncCommand<Model, Real> {
@@ -217,6 +250,7 @@ const commands = fc.commands(
     setCommand,
     getCommand,
     getCommand,
+    fc.tuple(key, fc.integer({ min: 0, max: 3 })).map(([k, v]) => new GetOrLoadCommand(k, v)),
     advanceCommand,
     fc.tuple(key, fc.boolean()).map(([k, h]) => new PeekCommand(k, h)),
     key.map((k) => new DeleteCommand(k)),
@@ -270,7 +304,7 @@ describe('LruTtlCache against a reference model', () => {
               }
             },
           })
-          const model: Model = { capacity, defaultTtl, now: 0, entries: [], removals: [], hits: 0, misses: 0 }
+          const model: Model = { capacity, defaultTtl, now: 0, entries: [], removals: [], hits: 0, misses: 0, loads: 0 }
           await fc.asyncModelRun(() => ({ model, real }), cmds)
           // Observers start in microtasks as slots free up: release scheduled tasks until none is pending.
           while (real.cache.stats().pendingNotifications > 0) {
