@@ -19,7 +19,7 @@ import { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'
 import { checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, checkTimeout } from '../internal/validate.js'
-import { LockGuard, Permit, type GuardExtra } from './guard.js'
+import { HoldNode, LockGuard, Permit, type GuardExtra } from './guard.js'
 import { LongHoldMonitor } from './long-hold.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
 import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.js'
@@ -119,6 +119,8 @@ export class LockCore {
   readonly monitor: LongHoldMonitor | undefined
   readonly reentry: ReentryTracker | undefined
   readonly captureStack: boolean
+  /** Instances kept alive for their hidden classes (see the end of this module). */
+  static sentinels: readonly object[] = []
 
   constructor(kind: string, capacity: number, permits: boolean, options: unknown, reentryAllowed = true) {
     const o = checkOptions<LockOptions>('options', options)
@@ -407,3 +409,16 @@ export class LockCore {
     }
   }
 }
+
+/**
+ * One guard, permit and waiter kept alive for the life of the module. Optimized code
+ * embeds hidden classes weakly; when a major GC found no guard alive (the normal state
+ * between two uncontended operations), V8 dropped every lock function's optimized code
+ * ("deoptimization, reason: weak objects") and the next operations ran unoptimized.
+ * Holding one instance of each keeps their hidden classes, and so that code, alive.
+ */
+const sentinelCore = new LockCore('Mutex', 1, false, undefined)
+const sentinelWaiter = new Waiter()
+sentinelWaiter.enqueuedAt = 0.5
+const sentinelGuard = new LockGuard(sentinelCore, 1, 0.5)
+LockCore.sentinels = [sentinelCore, sentinelGuard, new Permit(sentinelCore, 1, 0.5), sentinelWaiter, new HoldNode(sentinelGuard)]
