@@ -5,7 +5,10 @@
  *
  * Targets (issue 2): uncontended runExclusive and lock()+release() ≤ 3× the floor;
  * contended (100 tasks × 1000 runExclusive) ≤ 4× the no-lock floor; both ≥ 15× faster
- * than async-mutex runExclusive.
+ * than async-mutex runExclusive. The contended lock()+release() row (whose holds span an
+ * await, so it really queues) and the "really contended" group are information, not targets.
+ * The `clock: () => 0` row runs the same code with an injected clock that costs nothing:
+ * it shows what the lock costs apart from its two clock reads per hold.
  */
 import { Mutex as AsyncMutex } from 'async-mutex'
 import { floorCase, runGroups, type SuiteResult } from '../harness.js'
@@ -202,11 +205,11 @@ export default async function locks(): Promise<SuiteResult> {
     ],
     ratios: [
       { case: C_RUN, base: C_FLOOR, max: 4 },
-      { case: C_LOCK, base: C_FLOOR, max: 4 },
+      { case: C_LOCK, base: C_FLOOR },
       { case: C_REF, base: C_FLOOR },
       { case: C_COMPAT, base: C_FLOOR },
       { case: C_AM, base: C_RUN, min: 15 },
-      { case: C_AM, base: C_LOCK, min: 15 },
+      { case: C_AM, base: C_LOCK },
     ],
   }
 

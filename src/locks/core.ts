@@ -32,19 +32,33 @@ const MAX_TIMER_MS = 0x7fff_ffff
 /** Weight of an RwLock writer: the whole capacity. */
 export const EXCLUSIVE = 0x4000_0000
 
+/** A queued request. Fields are assigned in the constructor (no initializers: allocated per contended request). */
 class Waiter extends QueueNode {
-  weight = 0
-  enqueuedAt = 0
-  resolve: (guard: LockGuard) => void = noopResolve
-  reject: (error: unknown) => void = noopResolve
-  signal: AbortSignal | undefined = undefined
-  onAbort: (() => void) | undefined = undefined
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
-  timeoutMs = 0
-  token: ReentryToken | undefined = undefined
+  declare weight: number
+  declare enqueuedAt: number
+  declare resolve: (guard: LockGuard) => void
+  declare reject: (error: unknown) => void
+  declare signal: AbortSignal | undefined
+  declare onAbort: (() => void) | undefined
+  declare timer: ReturnType<typeof setTimeout> | undefined
+  declare timeoutMs: number
+  declare token: ReentryToken | undefined
+
+  constructor(weight: number, enqueuedAt: number, token: ReentryToken | undefined) {
+    super()
+    this.weight = weight
+    this.enqueuedAt = enqueuedAt
+    this.resolve = noop
+    this.reject = noop
+    this.signal = undefined
+    this.onAbort = undefined
+    this.timer = undefined
+    this.timeoutMs = 0
+    this.token = token
+  }
 }
 
-function noopResolve(): void {}
+function noop(): void {}
 
 /** Parsed `WaitOptions`. */
 interface ParsedWait {
@@ -258,10 +272,7 @@ export class LockCore {
       this.timeouts++
       return Promise.reject(this.timeoutError(0))
     }
-    const w = new Waiter()
-    w.weight = weight
-    w.token = token
-    w.enqueuedAt = this.clock()
+    const w = new Waiter(weight, this.clock(), token)
     const promise = new Promise<LockGuard>((resolve, reject) => {
       w.resolve = resolve
       w.reject = reject
@@ -418,7 +429,6 @@ export class LockCore {
  * Holding one instance of each keeps their hidden classes, and so that code, alive.
  */
 const sentinelCore = new LockCore('Mutex', 1, false, undefined)
-const sentinelWaiter = new Waiter()
-sentinelWaiter.enqueuedAt = 0.5
+const sentinelWaiter = new Waiter(1, 0.5, undefined)
 const sentinelGuard = new LockGuard(sentinelCore, 1, 0.5)
 LockCore.sentinels = [sentinelCore, sentinelGuard, new Permit(sentinelCore, 1, 0.5), sentinelWaiter, new HoldNode(sentinelGuard)]
