@@ -55,7 +55,7 @@ export interface GraceItem {
   graceOver(): void
 }
 
-const COMPACT_AT = 1024
+const COMPACT_AT = 16
 let graceQueue: GraceItem[] = []
 let graceScheduled = false
 let compactAt = COMPACT_AT
@@ -72,8 +72,15 @@ let compactAt = COMPACT_AT
 export function afterGrace(item: GraceItem): void {
   graceQueue.push(item)
   if (graceQueue.length >= compactAt) {
-    graceQueue = graceQueue.filter((i) => !i.graceMoot())
-    compactAt = Math.max(COMPACT_AT, graceQueue.length * 2)
+    // In place, and often: a guard held here survives young-generation GCs, and a guard
+    // owns an AbortController and its signal. Keeping only the stuck ones is O(1) amortised.
+    let kept = 0
+    for (let i = 0; i < graceQueue.length; i++) {
+      const queued = graceQueue[i]!
+      if (!queued.graceMoot()) graceQueue[kept++] = queued
+    }
+    graceQueue.length = kept
+    compactAt = Math.max(COMPACT_AT, kept * 2)
   }
   if (!graceScheduled) {
     graceScheduled = true
