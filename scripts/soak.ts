@@ -26,7 +26,7 @@ import { DetachedPool, Initializer, retry, SingleFlightGroup } from '../src/task
 import { onSignals, watchEventLoop } from '../src/node/index.js'
 import { Checks } from './lib.js'
 
-const HEAP_BOUND_MB = 8
+const HEAP_BOUND_MB = 5
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`)
