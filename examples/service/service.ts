@@ -109,7 +109,7 @@ export function createService(options: ServiceOptions) {
       onError(new Error(`audit file held ${info.heldMs.toFixed(0)} ms`), { area: 'lock', event: 'long-hold', name: info.name })
     },
   })
-  const audit = new DetachedPool({ name: 'audit', concurrency: 32, timeoutMs: 2_000, maxQueue: 5_000, onError })
+  const audit = new DetachedPool({ name: 'audit', concurrency: 128, timeoutMs: 2_000, maxQueue: 5_000, onError })
   const auditCounts = { submitted: 0, accepted: 0, notAccepted: 0, batches: 0, writtenAfterTimeout: 0 }
   let pendingLines: { text: string; written: boolean }[] = []
   const writeAudit = async (text: string, signal: AbortSignal): Promise<void> => {
