@@ -380,6 +380,27 @@ describe('spawnGuarded: settle timeout', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('among many disposals in one tick, only the stuck task gets a timer and a report', async () => {
+    vi.useFakeTimers()
+    const { onError, seen } = collector()
+    const disposals: Promise<void>[] = []
+    const guards = []
+    for (let i = 0; i < 100; i++) {
+      const stuck = i === 57
+      const g = spawnGuarded(stuck ? () => new Promise<never>(() => {}) : untilAborted, { settleTimeoutMs: 100, onError, name: `t${i}` })
+      guards.push(g)
+      disposals.push(g[Symbol.asyncDispose]())
+    }
+    await flushMicrotasks()
+    await new Promise((r) => process.nextTick(r))
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(100)
+    await Promise.all(disposals)
+    expect(seen.map((e) => e.context.name)).toEqual(['t57'])
+    expect(guards.filter((g) => g.state === 'aborted')).toHaveLength(99)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('defaults to 5000 ms; Infinity waits for ever', async () => {
     expect(DEFAULT_SETTLE_TIMEOUT_MS).toBe(5000)
     vi.useFakeTimers()
