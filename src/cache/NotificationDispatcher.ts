@@ -97,6 +97,15 @@ class Note<K, V> implements NotificationFrame {
   }
 }
 
+/** A removal waiting for the drain to become one call per observer. */
+interface Removal<K, V> {
+  readonly event: EvictionEvent<K, V>
+  readonly batch: Batch
+  readonly parent: NotificationFrame | undefined
+  readonly nested: boolean
+  readonly subs: readonly Subscriber<K, V>[]
+}
+
 /** Settings of a dispatcher. */
 export interface DispatcherOptions {
   readonly concurrency: number
@@ -119,6 +128,7 @@ export class NotificationDispatcher<K, V> {
   private readyHead: Note<K, V> | undefined
   private readyTail: Note<K, V> | undefined
   private immediate: Note<K, V>[] = []
+  private incoming: Removal<K, V>[] = []
   private scheduled = false
   private open: Batch | undefined
   private waiters: { threshold: number; resolve: () => void }[] = []
@@ -149,24 +159,14 @@ export class NotificationDispatcher<K, V> {
   notify(key: K, value: V, cause: EvictionCause): void {
     const subs = this.subscribers
     if (subs.length === 0) return
-    const event: EvictionEvent<K, V> = { key, value, cause }
     const parent = currentFrame()
-    const nested = ownAncestor(parent, this) !== undefined
     const batch = (this.open ??= new Batch())
-    for (let i = 0; i < subs.length; i++) {
-      const sub = subs[i]!
-      const note = new Note<K, V>(this, parent, nested, sub, event, batch)
-      batch.remaining++
-      if (this.pending++ === 0) dispatcherBusy()
-      if (nested) {
-        this.immediate.push(note)
-      } else {
-        const tail = sub.chains.get(key)
-        sub.chains.set(key, note)
-        if (tail === undefined) this.pushReady(note)
-        else tail.nextInChain = note
-      }
-    }
+    batch.remaining += subs.length
+    if (this.pending === 0) dispatcherBusy()
+    this.pending += subs.length
+    // Only what the state change must fix now: the event, its batch, its parent and the
+    // observers of this moment. Calls, key chains and queues are built in the drain.
+    this.incoming.push({ event: { key, value, cause }, batch, parent, nested: ownAncestor(parent, this) !== undefined, subs })
     if (!this.scheduled) {
       this.scheduled = true
       queueMicrotask(this.drainBound)
@@ -201,6 +201,7 @@ export class NotificationDispatcher<K, V> {
 
   private drain(): void {
     this.scheduled = false
+    if (this.incoming.length !== 0) this.enqueue()
     if (this.immediate.length !== 0) {
       const nested = this.immediate
       this.immediate = []
@@ -213,6 +214,26 @@ export class NotificationDispatcher<K, V> {
       note.nextReady = undefined
       this.running++
       this.start(note)
+    }
+  }
+
+  /** Turns the removals of the last state changes into calls, in removal order. */
+  private enqueue(): void {
+    const incoming = this.incoming
+    this.incoming = []
+    for (const r of incoming) {
+      const key = r.event.key
+      for (const sub of r.subs) {
+        const note = new Note<K, V>(this, r.parent, r.nested, sub, r.event, r.batch)
+        if (r.nested) {
+          this.immediate.push(note)
+        } else {
+          const tail = sub.chains.get(key)
+          sub.chains.set(key, note)
+          if (tail === undefined) this.pushReady(note)
+          else tail.nextInChain = note
+        }
+      }
     }
   }
 
