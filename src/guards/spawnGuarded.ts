@@ -97,8 +97,10 @@ function silence(promise: Promise<unknown>): void {
  *   before it settled rejects with the abort reason (also when it ignored the signal and
  *   returned a value: its outcome no longer matters to anyone).
  * - A failure is reported to `onError` / diagnostics `asyncsafe:guard:task-error` /
- *   a process warning when nobody subscribed to `done` (`then`, `catch`, `await`...)
- *   before the task settled. `done` itself never causes an unhandled rejection. Errors
+ *   a process warning when nobody subscribed to `done` (`then`, `catch`, `await`,
+ *   `Promise.all`...) by the time the microtask queue drained after the failure (the
+ *   moment Node itself decides a rejection is unhandled). `done` itself never causes an
+ *   unhandled rejection. Errors
  *   after an abort (dispose, `abort()`, the parent signal) are cancellation, not failures:
  *   never reported.
  *
@@ -188,8 +190,9 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
 
   /**
    * Settles with the task: its value, its failure, or the abort reason when the task
-   * settled after an abort. Subscribing to it (before the task settles) makes you the
-   * owner of its failure: it is then not reported to `onError`.
+   * settled after an abort. Subscribing to it (`then`/`catch`/`finally`/`await`) before
+   * the microtask queue drains after a failure makes you the owner of that failure: it is
+   * then not reported to `onError`. Merely reading `done` does not count.
    */
   get done(): Promise<T> {
     let done = this.#done
@@ -383,7 +386,7 @@ function reportIfStillUnobserved(guard: TaskGuard<unknown>): void {
  * task settles, so long-lived parents do not accumulate listeners.
  *
  * Failures: `done` rejects for whoever subscribes to it; a failure nobody subscribed to
- * before the task settled goes to `onError`, diagnostics `asyncsafe:guard:task-error`,
+ * by the time the microtask queue drained after it goes to `onError`, diagnostics `asyncsafe:guard:task-error`,
  * and a process warning when there is no `onError`. Never an unhandled rejection. A
  * task that throws synchronously is treated like one that rejects.
  *
