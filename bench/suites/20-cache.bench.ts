@@ -43,10 +43,10 @@ function fmtSpread(s: Spread): string {
 async function lockHold(runs: number): Promise<{ markdown: string; json: unknown; naive: LockHoldMetrics; ours: LockHoldMetrics }> {
   const naiveRuns: LockHoldMetrics[] = []
   const ourRuns: LockHoldMetrics[] = []
-  // Warm-up of both, then alternate so machine noise hits both sides.
+  // Warm-up (the asyncsafe side needs several runs before its code is optimised), then
+  // alternate so machine noise hits both sides.
   await runNaive()
-  await runAsyncsafe()
-  await runAsyncsafe()
+  for (let i = 0; i < 6; i++) await runAsyncsafe()
   // Collect before every run (like the harness does before every case), so one side's
   // garbage is not collected during the other side's run.
   const gc = (globalThis as { gc?: () => void }).gc
