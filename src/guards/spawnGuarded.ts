@@ -98,8 +98,9 @@ function silence(promise: Promise<unknown>): void {
  *   returned a value: its outcome no longer matters to anyone).
  * - A failure is reported to `onError` / diagnostics `asyncsafe:guard:task-error` /
  *   a process warning when nobody subscribed to `done` (`then`, `catch`, `await`,
- *   `Promise.all`...) by the time the microtask queue drained after the failure (the
- *   moment Node itself decides a rejection is unhandled). `done` itself never causes an
+ *   `Promise.all`...) within 16 microtask turns of the failure or before the microtask
+ *   queue drained, whichever comes first (Node decides a rejection is unhandled when the
+ *   queue drained). `done` itself never causes an
  *   unhandled rejection. Errors
  *   after an abort (dispose, `abort()`, the parent signal) are cancellation, not failures:
  *   never reported.
@@ -191,7 +192,8 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   /**
    * Settles with the task: its value, its failure, or the abort reason when the task
    * settled after an abort. Subscribing to it (`then`/`catch`/`finally`/`await`) before
-   * the microtask queue drains after a failure makes you the owner of that failure: it is
+   * the decision (16 microtask turns after a failure, or earlier if the microtask queue
+   * drains) makes you the owner of that failure: it is
    * then not reported to `onError`. Merely reading `done` does not count.
    */
   get done(): Promise<T> {
@@ -344,9 +346,8 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     }
     const delivered = this.#owner?.childSettled(this as TaskGuard<unknown>, failed, this.#outcome) ?? false
     // `await done` and `Promise.all([done])` subscribe one turn after the call (a thenable
-    // job), possibly after the task settled: decide once the microtask queue drained,
-    // twice over (see afterMicrotasks), like Node's unhandled-rejection check.
-    if (failed && !delivered && !done?.observed) afterMicrotasks(reportIfUnobserved, this as TaskGuard<unknown>)
+    // job), possibly after the task settled: decide a little later (see FailureCheck).
+    if (failed && !delivered && !done?.observed) new FailureCheck(this as TaskGuard<unknown>).start()
   }
 
   /** @internal Whether someone subscribed to `done`. */
@@ -361,14 +362,41 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
 }
 
 
-function reportIfUnobserved(guard: TaskGuard<unknown>): void {
-  if (!guard.observed) queueMicrotask(() => {
-    afterMicrotasks(reportIfStillUnobserved, guard)
-  })
+/** Microtask turns after a failure within which a subscriber of `done` still counts. */
+const OBSERVE_TURNS = 16
+
+/**
+ * Decides whether a failure was observed: once the microtask queue drained (the moment
+ * Node decides a rejection is unhandled) or after OBSERVE_TURNS microtask turns,
+ * whichever comes first — so a flow that keeps the queue busy still gets its report,
+ * and `await task.done` written a few awaits later still counts as handling it. Only
+ * failures pay for this.
+ */
+class FailureCheck {
+  #turns = OBSERVE_TURNS
+  #decided = false
+  constructor(readonly guard: TaskGuard<unknown>) {}
+
+  start(): void {
+    afterMicrotasks(decide, this)
+    queueMicrotask(this.#step)
+  }
+
+  readonly #step = (): void => {
+    if (this.#decided) return
+    if (--this.#turns > 0) queueMicrotask(this.#step)
+    else this.decide()
+  }
+
+  decide(): void {
+    if (this.#decided) return
+    this.#decided = true
+    if (!this.guard.observed) this.guard.reportFailure()
+  }
 }
 
-function reportIfStillUnobserved(guard: TaskGuard<unknown>): void {
-  if (!guard.observed) guard.reportFailure()
+function decide(check: FailureCheck): void {
+  check.decide()
 }
 
 /**
@@ -386,7 +414,7 @@ function reportIfStillUnobserved(guard: TaskGuard<unknown>): void {
  * task settles, so long-lived parents do not accumulate listeners.
  *
  * Failures: `done` rejects for whoever subscribes to it; a failure nobody subscribed to
- * by the time the microtask queue drained after it goes to `onError`, diagnostics `asyncsafe:guard:task-error`,
+ * within 16 microtask turns (or before the microtask queue drained) goes to `onError`, diagnostics `asyncsafe:guard:task-error`,
  * and a process warning when there is no `onError`. Never an unhandled rejection. A
  * task that throws synchronously is treated like one that rejects.
  *

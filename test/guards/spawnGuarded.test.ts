@@ -156,7 +156,8 @@ describe('spawnGuarded: outcome and reporting', () => {
       await Promise.resolve()
       throw boom
     }, { onError, name: 'indexer' })
-    await afterReports()
+    // within a busy microtask flow too: decided after a bounded number of turns
+    await flushMicrotasks(20)
     expect(task.state).toBe('rejected')
     expect(seen).toHaveLength(1)
     expect(seen[0]!.error).toBe(boom)
