@@ -4,7 +4,7 @@
  * @module
  */
 import { ClosedError, TimeoutError } from '../errors.js'
-import { afterGrace, DISPOSED, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
+import { afterGrace, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
 import { taskConfig, TaskGuard, type GuardedTask, type TaskConfig, type TaskOwner } from './spawnGuarded.js'
@@ -204,7 +204,10 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
       this.#draining = draining
       // Children that honour their abort settle within the microtasks it causes: a timer
       // is armed only if some are still running once the microtask queue drained.
-      if (this.#childConfig.settleTimeoutMs !== undefined) afterGrace(this)
+      if (this.#childConfig.settleTimeoutMs !== undefined) {
+        if (fakeTimersInstalled()) this.graceOver()
+        else afterGrace(this)
+      }
     }
     return draining
   }

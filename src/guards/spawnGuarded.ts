@@ -6,7 +6,7 @@
  * @module
  */
 import { TimeoutError } from '../errors.js'
-import { afterGrace, afterMicrotasks, DISPOSED, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
+import { afterGrace, afterMicrotasks, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 
@@ -267,7 +267,8 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     if (disposing === undefined) {
       ;[disposing, this.#resolveDisposing] = promiseWithResolve<void>()
       this.#disposing = disposing
-      afterGrace(this)
+      if (fakeTimersInstalled()) this.graceOver()
+      else afterGrace(this)
     }
     return disposing
   }

@@ -114,3 +114,13 @@ export function promiseWithResolve<T>(): [Promise<T>, (value: T) => void] {
   capturedResolve = undefined
   return [promise, resolve]
 }
+
+/**
+ * Whether fake timers (@sinonjs/fake-timers: vitest, jest) replace `setTimeout` now.
+ * Settle timers are then armed at once instead of after the microtask queue drained, so
+ * a test that advances the fake clock synchronously right after `asyncDispose()` sees
+ * the timeout. Costs one property read per bounded wait.
+ */
+export function fakeTimersInstalled(): boolean {
+  return typeof (globalThis.setTimeout as { clock?: unknown }).clock === 'object'
+}

@@ -309,6 +309,18 @@ describe('TaskScope: parent signal and settle timeout', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('with fake timers, a synchronous clock advance right after asyncDispose reports the stragglers', async () => {
+    vi.useFakeTimers()
+    const { onError, seen } = collector()
+    const scope = new TaskScope({ settleTimeoutMs: 50, onError })
+    scope.spawn(() => new Promise<never>(() => {}))
+    const disposing = scope[Symbol.asyncDispose]()
+    vi.advanceTimersByTime(50)
+    await disposing
+    expect(seen.map((e) => e.context.event)).toEqual(['settle-timeout'])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('abortAll aborts the running children but keeps the scope open', async () => {
     const scope = new TaskScope()
     const a = scope.spawn(untilAborted)

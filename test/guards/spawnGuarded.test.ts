@@ -366,6 +366,17 @@ describe('spawnGuarded: settle timeout', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('with fake timers, a synchronous clock advance right after asyncDispose sees the timeout', async () => {
+    vi.useFakeTimers()
+    const { onError, seen } = collector()
+    const task = spawnGuarded(() => new Promise<never>(() => {}), { settleTimeoutMs: 50, onError })
+    const disposing = task[Symbol.asyncDispose]()
+    vi.advanceTimersByTime(50)
+    await disposing
+    expect(seen.map((e) => e.context.event)).toEqual(['settle-timeout'])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('a slow but cooperative task clears the settle timer when it settles', async () => {
     vi.useFakeTimers()
     const { onError, seen } = collector()
