@@ -232,8 +232,18 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   abort(reason?: unknown): void {
     const controller = this.#controller
     if (controller.signal.aborted) return
+    this.#unlinkParent()
     if (arguments.length === 0) controller.abort()
     else controller.abort(reason)
+  }
+
+  /** Once our signal is aborted the parent no longer matters: leave it at once. */
+  #unlinkParent(): void {
+    const parent = this.#parent
+    if (parent !== undefined) {
+      this.#parent = undefined
+      parent.removeEventListener('abort', this)
+    }
   }
 
   /**
@@ -248,7 +258,9 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   [Symbol.dispose](): void {
     if (this.#detached) return
     const controller = this.#controller
-    if (!controller.signal.aborted) controller.abort(DISPOSED)
+    if (controller.signal.aborted) return
+    if (this.#parent !== undefined) this.#unlinkParent()
+    controller.abort(DISPOSED)
   }
 
   /**
@@ -258,7 +270,10 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     if (this.#detached) return RESOLVED
     const controller = this.#controller
-    if (!controller.signal.aborted) controller.abort(DISPOSED)
+    if (!controller.signal.aborted) {
+      if (this.#parent !== undefined) this.#unlinkParent()
+      controller.abort(DISPOSED)
+    }
     if (this.#state !== 'running') return RESOLVED
     const ms = this.#config.settleTimeoutMs
     if (ms === undefined) return this.#settled
@@ -310,11 +325,7 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
 
   #finish(rejected: boolean, outcome: unknown): void {
     if (this.#state !== 'running') return
-    const parent = this.#parent
-    if (parent !== undefined) {
-      this.#parent = undefined
-      parent.removeEventListener('abort', this)
-    }
+    if (this.#parent !== undefined) this.#unlinkParent()
     const signal = this.#controller.signal
     let failed = false
     if (signal.aborted) {
@@ -412,7 +423,7 @@ function decide(check: FailureCheck): void {
  * a fresh error per abort would cost more than the guard); `abort(reason)` with yours;
  * the parent `signal` with its reason. An already-aborted parent means the task is never
  * called (state `'aborted'` at once). The listener on the parent leaves it as soon as the
- * task settles, so long-lived parents do not accumulate listeners.
+ * task settles or is aborted, so long-lived parents do not accumulate listeners.
  *
  * Failures: `done` rejects for whoever subscribes to it; a failure nobody subscribed to
  * within 16 microtask turns (or before the microtask queue drained) goes to `onError`, diagnostics `asyncsafe:guard:task-error`,

@@ -299,6 +299,18 @@ describe('spawnGuarded: parent signal', () => {
     expect(abortListenerCount(parent.signal)).toBe(before)
   })
 
+  it('dispose or abort leaves the parent at once, before the task settles', () => {
+    const parent = new AbortController()
+    {
+      using _task = spawnGuarded(() => new Promise<never>(() => {}), { signal: parent.signal })
+      expect(abortListenerCount(parent.signal)).toBe(1)
+    }
+    expect(abortListenerCount(parent.signal)).toBe(0)
+    const t = spawnGuarded(() => new Promise<never>(() => {}), { signal: parent.signal })
+    t.abort('x')
+    expect(abortListenerCount(parent.signal)).toBe(0)
+  })
+
   it('no listener accumulates on a long-lived parent', async () => {
     const parent = new AbortController()
     for (let i = 0; i < 200; i++) {
