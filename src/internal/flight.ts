@@ -113,14 +113,17 @@ export class Flight<T> {
       }, ms)
     }
     let out: T | PromiseLike<T>
+    let thenable: boolean
     try {
       out = fn(this.signal)
+      // Inside the try: a hostile `then` getter must fail the run, not the caller.
+      thenable = isThenable(out)
     } catch (error) {
       this.finish('rejected', undefined, error)
       return this
     }
-    if (isThenable(out)) {
-      Promise.resolve(out).then(
+    if (thenable) {
+      Promise.resolve(out as PromiseLike<T>).then(
         (value) => {
           this.finish('fulfilled', value, undefined)
         },
@@ -129,7 +132,7 @@ export class Flight<T> {
         },
       )
     } else {
-      this.finish('fulfilled', out, undefined)
+      this.finish('fulfilled', out as T, undefined)
     }
     return this
   }

@@ -32,6 +32,18 @@ describe('Flight', () => {
     expect(f.state).toBe('rejected')
   })
 
+  it('a result whose then getter throws fails the run instead of throwing out of start', async () => {
+    const boom = new Error('then getter')
+    const hostile = Object.defineProperty({}, 'then', {
+      get() {
+        throw boom
+      },
+    })
+    const f = new Flight<unknown>()
+    expect(() => f.start(() => hostile)).not.toThrow()
+    await expect(f.join()).rejects.toBe(boom)
+  })
+
   it('one waiter leaving rejects only that waiter; the run goes on', async () => {
     const d = deferred<number>()
     let runSignal!: AbortSignal

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import dc from 'node:diagnostics_channel'
 import { checkPositiveInteger, checkTimeout, checkFunction, checkSignal, describe as describeValue } from '../../src/internal/validate.js'
 import { reportError } from '../../src/internal/report.js'
+import { defaultClock } from '../../src/internal/clock.js'
 
 describe('validation', () => {
   it('names the option and the value', () => {
@@ -46,5 +47,14 @@ describe('reportError', () => {
       throw new Error('oops')
     }, 'str', { area: 'test', event: 'boom' })
     expect(warn).toHaveBeenLastCalledWith('asyncsafe test boom: onError threw Error: oops while reporting str', expect.anything())
+  })
+})
+
+describe('defaultClock', () => {
+  it('follows a faked performance.now (looked up at call time)', () => {
+    vi.useFakeTimers({ toFake: ['performance'] })
+    const t0 = defaultClock()
+    vi.advanceTimersByTime(1000)
+    expect(defaultClock() - t0).toBe(1000)
   })
 })
