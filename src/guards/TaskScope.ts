@@ -7,7 +7,7 @@ import { ClosedError, TimeoutError } from '../errors.js'
 import { afterGrace, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
-import { taskConfig, TaskGuard, type GuardedTask, type TaskConfig, type TaskOwner } from './spawnGuarded.js'
+import { makeTaskConfig, taskConfig, TaskGuard, type GuardedTask, type TaskConfig, type TaskOwner } from './spawnGuarded.js'
 
 /** Options of {@link TaskScope}. */
 export interface TaskScopeOptions {
@@ -100,7 +100,7 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
     const base = taskConfig('TaskScope', opts)
     this.#name = base.name
     // Children do not listen to the parent themselves: the scope aborts them (one listener in all).
-    this.#childConfig = { ...base, signal: undefined }
+    this.#childConfig = makeTaskConfig(base.name, undefined, base.settleTimeoutMs, base.onError)
     const parent = base.signal
     if (parent !== undefined && !parent.aborted) {
       this.#parent = parent
@@ -139,11 +139,11 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
     if (options !== undefined) {
       const opts = checkOptions<ScopeSpawnOptions>('TaskScope.spawn: options', options)
       const name = checkOptionalString('TaskScope.spawn: options.name', opts.name)
-      if (name !== undefined) config = { ...config, name }
+      if (name !== undefined) config = makeTaskConfig(name, config.signal, config.settleTimeoutMs, config.onError)
     }
     const parent = this.#parent
     // Under an aborted parent, the guard starts aborted and never calls the task.
-    if (parent?.aborted) config = { ...config, signal: parent }
+    if (parent?.aborted) config = makeTaskConfig(config.name, parent, config.settleTimeoutMs, config.onError)
     const seq = this.#nextSeq++
     const child = new TaskGuard<T>(task, config, this) as TaskGuard<unknown>
     if (child.state === 'running') this.#children.set(child, seq)

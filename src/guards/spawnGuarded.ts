@@ -450,17 +450,21 @@ export function spawnGuarded<T>(task: GuardedTask<T>, options?: SpawnGuardedOpti
 export function taskConfig(where: string, options: SpawnGuardedOptions | undefined): TaskConfig {
   if (options === undefined) return DEFAULT_CONFIG
   const opts = checkOptions<SpawnGuardedOptions>(`${where}: options`, options)
-  return {
-    name: checkOptionalString(`${where}: options.name`, opts.name),
-    signal: checkSignal(`${where}: options.signal`, opts.signal),
-    settleTimeoutMs: opts.settleTimeoutMs === undefined ? DEFAULT_SETTLE_TIMEOUT_MS : checkTimeout(`${where}: options.settleTimeoutMs`, opts.settleTimeoutMs),
-    onError: checkOptionalFunction<OnError>(`${where}: options.onError`, opts.onError),
-  }
+  return makeTaskConfig(
+    checkOptionalString(`${where}: options.name`, opts.name),
+    checkSignal(`${where}: options.signal`, opts.signal),
+    opts.settleTimeoutMs === undefined ? DEFAULT_SETTLE_TIMEOUT_MS : checkTimeout(`${where}: options.settleTimeoutMs`, opts.settleTimeoutMs),
+    checkOptionalFunction<OnError>(`${where}: options.onError`, opts.onError),
+  )
 }
 
-const DEFAULT_CONFIG: TaskConfig = Object.freeze({
-  name: undefined,
-  signal: undefined,
-  settleTimeoutMs: DEFAULT_SETTLE_TIMEOUT_MS,
-  onError: undefined,
-})
+/**
+ * @internal Every TaskConfig comes from here: one object shape (same properties, same
+ * order, never frozen), so the guard's hot path stays monomorphic whether a guard comes
+ * from spawnGuarded or a TaskScope (a spread or frozen variant measurably slowed both).
+ */
+export function makeTaskConfig(name: string | undefined, signal: AbortSignal | undefined, settleTimeoutMs: number | undefined, onError: OnError | undefined): TaskConfig {
+  return { name, signal, settleTimeoutMs, onError }
+}
+
+const DEFAULT_CONFIG: TaskConfig = makeTaskConfig(undefined, undefined, DEFAULT_SETTLE_TIMEOUT_MS, undefined)
