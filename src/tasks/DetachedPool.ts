@@ -352,7 +352,12 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 
   private invoke(job: Job, signal: AbortSignal): void {
-    if (job.timedOut) return
+    if (job.timedOut) {
+      // Timed out before it could start (a timer can beat the start microtask under
+      // fake timers): it never runs, so it is not overdue either.
+      this.nOverdue--
+      return
+    }
     let out: unknown
     try {
       out = job.task(signal)

@@ -88,6 +88,22 @@ describe('DetachedPool', () => {
     )
   })
 
+  it('a task whose timeout fires before it could start is not left overdue (fake timers)', async () => {
+    vi.useFakeTimers()
+    const pool = new DetachedPool({ concurrency: 1, maxQueue: 1, timeoutMs: 100, onError: () => {} })
+    const task = vi.fn((signal: AbortSignal) => new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))))
+    pool.run(task)
+    await flushMicrotasks()
+    vi.advanceTimersByTime(87)
+    pool.run(task)
+    // One synchronous advance: the first times out at 100, the second starts then and its
+    // own timer (armed at 100) fires at 200, before its start microtask could run.
+    vi.advanceTimersByTime(113)
+    await flushMicrotasks()
+    expect(task).toHaveBeenCalledTimes(1)
+    expect(pool.stats()).toMatchObject({ timedOut: 2, overdue: 0, running: 0, queued: 0 })
+  })
+
   it('counters stay consistent under random submissions, settlements and timeouts (property, fake timers)', async () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('submit' as const) }),
