@@ -29,6 +29,8 @@ export interface ScopeSpawnOptions {
   name?: string
 }
 
+const CLOSED_BY_DISPOSE = Object.freeze({ why: 'disposed' as const })
+
 /** Failures kept for a later `join()` at most (the oldest are dropped; every one was reported or delivered when it happened). */
 const MAX_RETAINED_FAILURES = 1_000
 
@@ -83,7 +85,9 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
   #nextSeq = 0
   #deliveredBelow = 0
   #parent: AbortSignal | undefined
-  #closedBy: ClosedError | undefined
+  // Why spawn is refused; the ClosedError itself is built only when a spawn is refused
+  // (an Error and its stack per dispose would cost more than the scope).
+  #closed: { readonly why: 'disposed' | 'failed'; readonly cause?: unknown } | undefined
   #disposed = false
   // The `await using` wait for the children to drain (one for the scope, not one per child).
   #draining: Promise<void> | undefined
@@ -134,7 +138,13 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
    */
   spawn<T>(task: GuardedTask<T>, options?: ScopeSpawnOptions): TaskGuard<T> {
     checkFunction('TaskScope.spawn: task', task)
-    if (this.#closedBy !== undefined) throw new ClosedError(this.#closedBy.message, { cause: this.#closedBy.cause })
+    const closed = this.#closed
+    if (closed !== undefined) {
+      const label = this.#name === undefined ? 'TaskScope' : `TaskScope "${this.#name}"`
+      throw closed.why === 'failed'
+        ? new ClosedError(`${label} failed (failFast): spawn refused`, { cause: closed.cause })
+        : new ClosedError(`${label} is disposed: spawn refused`)
+    }
     let config = this.#childConfig
     if (options !== undefined) {
       const opts = checkOptions<ScopeSpawnOptions>('TaskScope.spawn: options', options)
@@ -181,7 +191,7 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
   [Symbol.dispose](): void {
     if (this.#disposed) return
     this.#disposed = true
-    this.#closedBy ??= new ClosedError(`TaskScope${this.#name === undefined ? '' : ` "${this.#name}"`} is disposed`)
+    this.#closed ??= CLOSED_BY_DISPOSE
     const parent = this.#parent
     if (parent !== undefined) {
       this.#parent = undefined
@@ -260,8 +270,8 @@ export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceI
       this.#failures.push({ seq: childSeq, error })
       if (this.#failures.length > MAX_RETAINED_FAILURES) this.#failures.shift()
       for (const join of this.#joins) if (childSeq < join.limit) delivered = true
-      if (this.#failFast && this.#closedBy === undefined) {
-        this.#closedBy = new ClosedError(`TaskScope${this.#name === undefined ? '' : ` "${this.#name}"`} failed`, { cause: error })
+      if (this.#failFast && this.#closed === undefined) {
+        this.#closed = { why: 'failed', cause: error }
         for (const sibling of [...this.#children.keys()]) sibling.abort(error)
       }
     }

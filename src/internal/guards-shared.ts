@@ -16,10 +16,6 @@ export const DISPOSED: DisposedError = new DisposedError('Aborted because its ow
 /** A settled promise returned by async disposers that have nothing to wait for. */
 export const RESOLVED: Promise<void> = Promise.resolve()
 
-/** Whether `error` is the abort reason of `signal` (the task gave up because of the abort). */
-export function isOwnAbort(signal: AbortSignal, error: unknown): boolean {
-  return signal.aborted && error === signal.reason
-}
 
 type TickFn = <A>(fn: (arg: A) => void, arg: A) => void
 
