@@ -483,3 +483,5 @@ checks.check(leaked.length === 0, `no active timer or handle left beyond the bas
 const endHeap = await heapMb()
 checks.check(endHeap - baselineHeap <= HEAP_BOUND_MB, `heap after GC ${endHeap.toFixed(1)} MB vs ${baselineHeap.toFixed(1)} MB at start (+${(endHeap - baselineHeap).toFixed(1)} MB, bound +${HEAP_BOUND_MB} MB)`)
 checks.finish(`soak (seed ${seed})`)
+// A leaked handle would keep the process alive: end it here either way.
+process.exit(process.exitCode ?? 0)
