@@ -175,6 +175,25 @@ describe('every', () => {
     expect(t.stopped).toBe(false)
   })
 
+  it('an until() that throws is reported and stops the ticker', async () => {
+    vi.useFakeTimers()
+    const { onError, seen } = collector()
+    const fn = vi.fn()
+    let calls = 0
+    const t = every(10, fn, {
+      onError,
+      until: () => {
+        if (++calls === 2) throw new Error('broken condition')
+        return false
+      },
+    })
+    await vi.advanceTimersByTimeAsync(100)
+    expect(fn).toHaveBeenCalledTimes(1)
+    expect(t.stopped).toBe(true)
+    expect(seen.map((e) => (e.error as Error).message)).toEqual(['broken condition'])
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('unref leaves no refed timer (real timers)', () => {
     const count = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
     const before = count()
