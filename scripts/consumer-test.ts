@@ -54,8 +54,12 @@ export function runConsumerTests(project: string): CheckResult[] {
   mkdirSync(join(src, 'listen-bundler'), { recursive: true })
   writeFileSync(join(src, 'listen-esm', 'listen.mts'), listen)
   writeFileSync(join(src, 'listen-esm', 'listen-emitter.mts'), readFileSync(join(sources, 'listen-emitter.ts'), 'utf8'))
+  mkdirSync(join(src, 'compat'), { recursive: true })
+  writeFileSync(join(src, 'compat', 'compat.mts'), readFileSync(join(sources, 'compat.ts'), 'utf8'))
+  writeFileSync(join(src, 'compat', 'compat.cts'), readFileSync(join(sources, 'compat.ts'), 'utf8'))
   writeFileSync(join(src, 'listen-bundler', 'listen.ts'), listen)
   for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json']) cpSync(join(sources, config), join(project, config))
+  writeFileSync(join(project, 'tsconfig.compat.json'), `${JSON.stringify({ extends: './tsconfig.node16.json', compilerOptions: { noEmit: true }, include: ['src/compat'] }, null, 2)}\n`)
   for (const kind of ['node16', 'bundler']) {
     const config = { extends: `./tsconfig.${kind}.json`, compilerOptions: { noEmit: true }, include: [kind === 'node16' ? 'src/listen-esm' : 'src/listen-bundler'] }
     writeFileSync(join(project, `tsconfig.listen-${kind}.json`), `${JSON.stringify(config, null, 2)}\n`)
@@ -63,11 +67,13 @@ export function runConsumerTests(project: string): CheckResult[] {
 
   // @types/node for the node16 configuration, linked from the repository's own install
   // (TypeScript follows the link to its real path, so undici-types resolves there too).
+  // async-mutex likewise, for the adapter's assignability to async-mutex's interfaces.
   const typesDir = join(project, 'node_modules', '@types')
   if (!existsSync(join(typesDir, 'node'))) {
     mkdirSync(typesDir, { recursive: true })
     symlinkSync(join(root, 'node_modules', '@types', 'node'), join(typesDir, 'node'), 'dir')
   }
+  if (!existsSync(join(project, 'node_modules', 'async-mutex'))) symlinkSync(join(root, 'node_modules', 'async-mutex'), join(project, 'node_modules', 'async-mutex'), 'dir')
 
   const version = run(process.execPath, [tsc, '--version']).stdout.trim()
   const node16 = run(process.execPath, [tsc, '-p', 'tsconfig.node16.json', '--noEmit'], { cwd: project })
@@ -79,6 +85,7 @@ export function runConsumerTests(project: string): CheckResult[] {
   // the check fails so that it is moved back among the enforced ones.
   const extra: [string, string[], string][] = [
     ['published .d.ts compile without skipLibCheck (node16 + @types/node, no DOM lib)', ['-p', 'tsconfig.node16.json', '--noEmit', '--skipLibCheck', 'false'], 'libCheck'],
+    ['compat adapter assignable to async-mutex 0.5 MutexInterface/SemaphoreInterface (node16 ESM and CJS)', ['-p', 'tsconfig.compat.json'], 'compat'],
     ['listen(new EventTarget() / new EventEmitter(), ...) compiles (node16 ESM + @types/node)', ['-p', 'tsconfig.listen-node16.json'], 'listen'],
     ['listen(new EventTarget(), ...) compiles (bundler, DOM lib)', ['-p', 'tsconfig.listen-bundler.json'], 'listen'],
   ]
