@@ -11,7 +11,7 @@
  * it shows what the lock costs apart from its two clock reads per hold.
  */
 import { Mutex as AsyncMutex } from 'async-mutex'
-import { floorCase, groupMarkdown, runGroups, type GroupResult, type GroupSpec, type RatioResult, type SuiteResult } from '../harness.js'
+import { floorCase, groupMarkdown, runCpuGroup, runGroups, type GroupResult, type SuiteResult } from '../harness.js'
 import { Mutex } from '../../src/locks/index.js'
 import { Mutex as CompatMutex } from '../../src/locks/compat/async-mutex.js'
 
@@ -52,52 +52,6 @@ async function concurrently(n: number, task: (per: number) => Promise<unknown>):
   await Promise.all(tasks)
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-const gc = (globalThis as { gc?: () => void }).gc
-
-/**
- * The harness's paired algorithm timed in process CPU time (user + system) instead of
- * wall time: on this shared, overloaded 2-core machine wall time mostly measures other
- * tenants' time slices. Same warm-up, rotation, per-repetition pairing and targets.
- * (The guards suite carries the same helper; it belongs in bench/harness.ts.)
- */
-async function runCpuGroup(spec: GroupSpec): Promise<GroupResult> {
-  const reps = spec.reps ?? 15
-  const warmup = spec.warmup ?? 3
-  const times = new Map<string, number[]>(spec.cases.map((c) => [c.name, []]))
-  for (let r = 0; r < warmup + reps; r++) {
-    const order = spec.cases.map((_, i) => spec.cases[(i + r) % spec.cases.length]!)
-    for (const c of order) {
-      gc?.()
-      const start = process.cpuUsage()
-      const ret = c.run(spec.batch)
-      if (ret instanceof Promise) await ret
-      const used = process.cpuUsage(start)
-      if (r >= warmup) times.get(c.name)!.push(((used.user + used.system) * 1e3) / spec.batch)
-    }
-  }
-  const cases: GroupResult['cases'] = {}
-  for (const [name, ns] of times) {
-    const m = median(ns)
-    cases[name] = { nsPerOp: m, opsPerSec: 1e9 / m, minNs: Math.min(...ns), maxNs: Math.max(...ns) }
-  }
-  const ratios: Record<string, RatioResult> = {}
-  for (const r of spec.ratios) {
-    const per = times.get(r.case)!.map((t, i) => t / times.get(r.base)![i]!)
-    const name = r.name ?? `${r.case} / ${r.base}`
-    const med = median(per)
-    let target: { target: string; pass: boolean } | undefined
-    if (r.max !== undefined) target = { target: `≤ ${r.max}×`, pass: med <= r.max }
-    if (r.min !== undefined) target = { target: `≥ ${r.min}×`, pass: med >= r.min }
-    ratios[name] = { name, median: med, min: Math.min(...per), max: Math.max(...per), ...target }
-  }
-  return { name: `${spec.name} — CPU time`, cases, ratios }
-}
 
 export default async function locks(): Promise<SuiteResult> {
   const m1 = new Mutex({ name: 'bench' })

@@ -4,7 +4,7 @@
  * an AbortController created and aborted with a preallocated reason, plus the bare task
  * (`const p = task(signal); ac.abort(reason); await p`). Target: at most 1.5x.
  */
-import { groupMarkdown, runGroup, type GroupResult, type GroupSpec, type RatioResult, type SuiteResult } from '../harness.js'
+import { groupMarkdown, runCpuGroup, runGroup, type GroupResult, type GroupSpec, type SuiteResult } from '../harness.js'
 import { spawnGuarded, TaskScope } from '../../src/guards/index.js'
 
 const REASON = new Error('preallocated abort reason')
@@ -87,50 +87,6 @@ const groups: GroupSpec[] = [
   },
 ]
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b)
-  const mid = s.length >> 1
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
-}
-
-const gc = (globalThis as { gc?: () => void }).gc
-
-/**
- * The harness's paired algorithm, timed in process CPU time (user + system, all threads)
- * instead of wall time: on a shared, overloaded machine, wall time mostly measures the
- * other tenants' time slices. Same warm-up, rotation and per-repetition pairing.
- */
-async function runCpuGroup(spec: GroupSpec): Promise<GroupResult> {
-  const reps = spec.reps ?? 15
-  const warmup = spec.warmup ?? 3
-  const times = new Map<string, number[]>(spec.cases.map((c) => [c.name, []]))
-  for (let r = 0; r < warmup + reps; r++) {
-    const order = spec.cases.map((_, i) => spec.cases[(i + r) % spec.cases.length]!)
-    for (const c of order) {
-      gc?.()
-      const start = process.cpuUsage()
-      const ret = c.run(spec.batch)
-      if (ret instanceof Promise) await ret
-      const used = process.cpuUsage(start)
-      if (r >= warmup) times.get(c.name)!.push(((used.user + used.system) * 1e3) / spec.batch)
-    }
-  }
-  const cases: GroupResult['cases'] = {}
-  for (const [name, ns] of times) {
-    const m = median(ns)
-    cases[name] = { nsPerOp: m, opsPerSec: 1e9 / m, minNs: Math.min(...ns), maxNs: Math.max(...ns) }
-  }
-  const ratios: Record<string, RatioResult> = {}
-  for (const r of spec.ratios) {
-    const a = times.get(r.case)!
-    const b = times.get(r.base)!
-    const per = a.map((t, i) => t / b[i]!)
-    const name = r.name ?? `${r.case} / ${r.base}`
-    const med = median(per)
-    ratios[name] = { name, median: med, min: Math.min(...per), max: Math.max(...per), ...(r.max === undefined ? {} : { target: `≤ ${r.max}×`, pass: med <= r.max }) }
-  }
-  return { name: `${spec.name} — CPU time`, cases, ratios }
-}
 
 export default async function guardsSuite(): Promise<SuiteResult> {
   const results: GroupResult[] = []
