@@ -16,6 +16,7 @@
  * temporary directory in place.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { transformSync } from 'esbuild'
@@ -58,6 +59,9 @@ checks.check(unparsable.length === 0, `every dist file parses on node ${process.
 
 // Runtime-neutral entries must not reach a static node: import (DESIGN.md: they run on
 // any runtime with promises, AbortController and Symbol.dispose).
+// tsup writes built-ins without the `node:` prefix, so match both spellings.
+const builtinNames = builtinModules.map((m) => m.replace(/[/\\^$*+?.()|[\]{}]/g, '\\$&')).join('|')
+const staticBuiltin = new RegExp(`(?:from\\s*|import\\s*\\(\\s*|require\\s*\\(\\s*|import\\s+)["'](?:node:)?(?:${builtinNames})["']`)
 const neutralEntries = ['index', 'locks/index', 'cache/index', 'guards/index', 'tasks/index', 'compat/async-mutex']
 for (const ext of ['js', 'cjs']) {
   const offenders: string[] = []
@@ -69,7 +73,7 @@ for (const ext of ['js', 'cjs']) {
     }
     for (const reached of reachable(file)) {
       const code = readFileSync(reached, 'utf8')
-      if (/(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](?:node:)?(?:fs|path|child_process|async_hooks|diagnostics_channel|os|process|events|timers|util|worker_threads|perf_hooks)(?:\/[\w/]+)?["']/.test(code) || /["']node:[\w/]+["']/.test(code.replace(/getBuiltinModule\?*\.?\(\s*["']node:[\w/]+["']/g, ''))) {
+      if (staticBuiltin.test(code) || /["']node:[\w/]+["']/.test(code.replace(/getBuiltinModule\?*\.?\(\s*["']node:[\w/]+["']/g, ''))) {
         offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}`)
       }
     }
