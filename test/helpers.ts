@@ -3,6 +3,7 @@
  */
 import { getEventListeners } from 'node:events'
 import { afterAll, beforeAll, expect } from 'vitest'
+import type { ErrorContext } from '../src/internal/report.js'
 
 /** Number of 'abort' listeners currently on a signal. */
 export function abortListenerCount(signal: AbortSignal): number {
@@ -43,4 +44,22 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T)
 /** Lets every queued microtask (and chains of them) run. */
 export async function flushMicrotasks(turns = 20): Promise<void> {
   for (let i = 0; i < turns; i++) await Promise.resolve()
+}
+
+/** A task that runs until its signal aborts, then rejects with the reason (a well-behaved task). */
+export function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+}
+
+/** An `onError` that records what it receives. */
+export function collector(): { onError: (e: unknown, c: ErrorContext) => void; seen: { error: unknown; context: ErrorContext }[] } {
+  const seen: { error: unknown; context: ErrorContext }[] = []
+  return { seen, onError: (error, context) => seen.push({ error, context }) }
+}
+
+/** Lets deferred reports happen: they are decided once the microtask queue drained. */
+export async function afterReports(): Promise<void> {
+  await new Promise((r) => setImmediate(r))
 }

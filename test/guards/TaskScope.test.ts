@@ -2,25 +2,9 @@ import { describe, it, expect, vi } from 'vitest'
 import fc from 'fast-check'
 import { TaskScope } from '../../src/guards/index.js'
 import { ClosedError, DisposedError, TimeoutError } from '../../src/errors.js'
-import { abortListenerCount, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
-import type { ErrorContext } from '../../src/internal/report.js'
+import { abortListenerCount, afterReports, collector, deferred, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
-
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-}
-
-function collector(): { onError: (e: unknown, c: ErrorContext) => void; seen: { error: unknown; context: ErrorContext }[] } {
-  const seen: { error: unknown; context: ErrorContext }[] = []
-  return { seen, onError: (error, context) => seen.push({ error, context }) }
-}
-
-async function afterReports(): Promise<void> {
-  await new Promise((r) => setImmediate(r))
-}
 
 describe('TaskScope: scope exit', () => {
   it('using aborts every child on block exit, early return and throw; spawn then throws ClosedError', () => {

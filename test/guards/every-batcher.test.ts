@@ -2,21 +2,9 @@ import { describe, it, expect, vi } from 'vitest'
 import fc from 'fast-check'
 import { every, createBatcher } from '../../src/guards/index.js'
 import { DisposedError } from '../../src/errors.js'
-import { abortListenerCount, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
-import type { ErrorContext } from '../../src/internal/report.js'
+import { abortListenerCount, collector, deferred, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
-
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-}
-
-function collector(): { onError: (e: unknown, c: ErrorContext) => void; seen: { error: unknown; context: ErrorContext }[] } {
-  const seen: { error: unknown; context: ErrorContext }[] = []
-  return { seen, onError: (error, context) => seen.push({ error, context }) }
-}
 
 describe('every', () => {
   it('ticks every intervalMs (first after intervalMs) and stops on scope exit with no timer left', async () => {

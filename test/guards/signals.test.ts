@@ -1,15 +1,9 @@
 import { describe, it, expect, vi } from 'vitest'
 import { linkSignals, timeoutSignal, onAbort } from '../../src/guards/index.js'
 import { TimeoutError } from '../../src/errors.js'
-import { abortListenerCount, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
+import { abortListenerCount, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
-
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-}
 
 describe('linkSignals', () => {
   it('aborts with the reason of the first input that aborts, and unlinks from the others', () => {

@@ -2,27 +2,9 @@ import { describe, it, expect, vi, afterEach } from 'vitest'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { spawnGuarded, TaskGuard, DEFAULT_SETTLE_TIMEOUT_MS } from '../../src/guards/index.js'
 import { DisposedError, TimeoutError } from '../../src/errors.js'
-import { abortListenerCount, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
-import type { ErrorContext } from '../../src/internal/report.js'
+import { abortListenerCount, afterReports, collector, deferred, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
-
-/** A task that runs until its signal aborts, then rejects with the reason (a well-behaved task). */
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-}
-
-function collector(): { onError: (e: unknown, c: ErrorContext) => void; seen: { error: unknown; context: ErrorContext }[] } {
-  const seen: { error: unknown; context: ErrorContext }[] = []
-  return { seen, onError: (error, context) => seen.push({ error, context }) }
-}
-
-/** Lets deferred reports happen: they are decided once the microtask queue drained. */
-async function afterReports(): Promise<void> {
-  await new Promise((r) => setImmediate(r))
-}
 
 afterEach(() => {
   vi.restoreAllMocks()

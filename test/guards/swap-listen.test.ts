@@ -1,19 +1,13 @@
 import { describe, it, expect, vi } from 'vitest'
 import { EventEmitter } from 'node:events'
 import { swap, swapWith, listen } from '../../src/guards/index.js'
-import { abortListenerCount, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
+import { abortListenerCount, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
 
 interface Registry {
   progressCallback?: ((p: number) => void) | undefined
   name?: string
-}
-
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
 }
 
 describe('swap', () => {
