@@ -81,6 +81,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
 }
 
+/** Releases `guard` once `result` settles, passing its value or failure through. */
+function releaseWhenSettled<T>(result: PromiseLike<T>, guard: LockGuard): Promise<T> {
+  return Promise.resolve(result).then(
+    (value) => {
+      guard.release()
+      return value
+    },
+    (error: unknown) => {
+      guard.release()
+      throw error
+    },
+  )
+}
+
 /** Runs `fn` while `guard` is held and releases it when `fn` settles. */
 export function runHeld<T>(fn: () => T | PromiseLike<T>, guard: LockGuard): Promise<T> {
   let result: T | PromiseLike<T>
@@ -91,16 +105,7 @@ export function runHeld<T>(fn: () => T | PromiseLike<T>, guard: LockGuard): Prom
     return Promise.reject(error)
   }
   if (isThenable(result)) {
-    return Promise.resolve(result).then(
-      (value) => {
-        guard.release()
-        return value
-      },
-      (error: unknown) => {
-        guard.release()
-        throw error
-      },
-    )
+    return releaseWhenSettled(result, guard)
   }
   guard.release()
   return Promise.resolve(result)
@@ -331,16 +336,7 @@ export class LockCore {
     }
     if (isThenable(result)) {
       const guard = this.newGuard(weight, grantedAt, undefined)
-      return Promise.resolve(result).then(
-        (value) => {
-          guard.release()
-          return value
-        },
-        (error: unknown) => {
-          guard.release()
-          throw error
-        },
-      )
+      return releaseWhenSettled(result, guard)
     }
     this.releaseUnguarded(weight, grantedAt)
     return Promise.resolve(result)
