@@ -7,8 +7,10 @@
 /** A monotonic clock in milliseconds. */
 export type Clock = () => number
 
-/**
- * `performance.now()`, monotonic, sub-millisecond. `performance` is looked up at call
- * time, like the timers, so fake timers that replace it (vitest, sinon) drive it too.
- */
-export const defaultClock: Clock = () => globalThis.performance.now()
+// Captured once: `globalThis.performance` is an accessor in Node, and looking it up on
+// every read costs ~8 ns, twice per lock hold, against a 40 ns floor. So fake timers
+// that replace `performance` do not drive the default clock: inject `clock` in tests.
+const perf = globalThis.performance
+
+/** `performance.now()`, monotonic, sub-millisecond (see above: captured at load). */
+export const defaultClock: Clock = () => perf.now()

@@ -51,10 +51,10 @@ describe('reportError', () => {
 })
 
 describe('defaultClock', () => {
-  it('follows a faked performance.now (looked up at call time)', () => {
-    vi.useFakeTimers({ toFake: ['performance'] })
-    const t0 = defaultClock()
-    vi.advanceTimersByTime(1000)
-    expect(defaultClock() - t0).toBe(1000)
+  it('is monotonic milliseconds from performance.now', () => {
+    const a = defaultClock()
+    const b = defaultClock()
+    expect(b).toBeGreaterThanOrEqual(a)
+    expect(Math.abs(a - performance.now())).toBeLessThan(1000)
   })
 })
