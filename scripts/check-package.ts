@@ -4,8 +4,9 @@
  * 1. builds dist with tsup and checks it: no raw `using` declarations (Node 20 cannot
  *    parse them), and no static `node:` import reachable from a runtime-neutral entry;
  * 2. packs the tarball into a temporary directory and checks its file list;
- * 3. publint --strict and @arethetypeswrong/cli (profile node16: node16 ESM, node16 CJS
- *    and bundler resolution for every subpath) on that tarball, no error or warning;
+ * 3. publint --strict and @arethetypeswrong/cli (profile strict: node10 through
+ *    typesVersions, node16 ESM, node16 CJS and bundler resolution for every subpath) on
+ *    that tarball, no error or warning;
  * 4. a size budget per subpath (.size-limit.json, min+gzip; see scripts/size.ts);
  * 5. installs the tarball into a fresh project and `import()`s and `require()`s every
  *    subpath (on Node 20, and on 22/24 when .ci/run has installed them), checking that
@@ -112,23 +113,22 @@ if (tarball) {
   console.log(indent(lint.stdout.trim()))
   checks.check(lint.status === 0 && lint.stdout.includes('All good!'), 'publint --strict: no errors, warnings or suggestions', lint.stderr)
 
-  step('@arethetypeswrong/cli --profile node16')
-  const attw = run(bin('attw'), [tarball, '--profile', 'node16', '--format', 'json'])
+  step('@arethetypeswrong/cli --profile strict')
+  const attw = run(bin('attw'), [tarball, '--profile', 'strict', '--format', 'json'])
   try {
     const report = JSON.parse(attw.stdout) as AttwReport
     const analysis = report.analysis
-    // The node16 profile ignores node10 resolution (no `exports` support there).
     const grouped = report.problems ?? analysis.problems ?? []
-    const problems = (Array.isArray(grouped) ? grouped : Object.values(grouped).flat()).filter((p) => (p as { resolutionKind?: string }).resolutionKind !== 'node10')
+    const problems = Array.isArray(grouped) ? grouped : Object.values(grouped).flat()
     checks.check(problems.length === 0, `attw: no problems (${problems.length})`, JSON.stringify(problems, null, 2).slice(0, 4000))
     for (const subpath of subpaths()) {
       const entry = analysis.entrypoints[subpath]
-      const modes = ['node16-cjs', 'node16-esm', 'bundler'] as const
+      const modes = ['node10', 'node16-cjs', 'node16-esm', 'bundler'] as const
       const bad = modes.filter((mode) => {
         const res = entry?.resolutions[mode]?.resolution
         return !res?.isTypeScript || !res.fileName
       })
-      checks.check(entry !== undefined && bad.length === 0, `attw: ${specifier(subpath)} resolves to types for node16 CJS, node16 ESM and bundler`, `unresolved: ${bad.join(', ')}`)
+      checks.check(entry !== undefined && bad.length === 0, `attw: ${specifier(subpath)} resolves to types for node10, node16 CJS, node16 ESM and bundler`, `unresolved: ${bad.join(', ')}`)
     }
   } catch (error) {
     checks.check(false, 'attw ran and printed JSON', `${String(error)}\n${attw.stdout.slice(0, 2000)}\n${attw.stderr.slice(0, 2000)}`)

@@ -39,7 +39,7 @@ export function runConsumerTests(project: string): CheckResult[] {
   const results: CheckResult[] = []
   const src = join(project, 'src')
   rmSync(src, { recursive: true, force: true })
-  for (const dir of ['esm', 'cjs', 'bundler']) mkdirSync(join(src, dir), { recursive: true })
+  for (const dir of ['esm', 'cjs', 'bundler', 'node10']) mkdirSync(join(src, dir), { recursive: true })
   const usage = readFileSync(join(sources, 'usage.ts'), 'utf8')
   const node = readFileSync(join(sources, 'node.ts'), 'utf8')
   writeFileSync(join(src, 'esm', 'usage.mts'), usage)
@@ -49,6 +49,8 @@ export function runConsumerTests(project: string): CheckResult[] {
   writeFileSync(join(src, 'cjs', 'node.cts'), node)
   writeFileSync(join(src, 'cjs', 'main.cts'), "import { main } from './usage.cjs'\nimport { nodeOnly } from './node.cjs'\nvoid main().then(nodeOnly).then(() => console.log('consumer cjs: ok'), (error: unknown) => { console.error(error); process.exitCode = 1 })\n")
   writeFileSync(join(src, 'bundler', 'usage.ts'), usage)
+  writeFileSync(join(src, 'node10', 'usage.ts'), usage)
+  writeFileSync(join(src, 'node10', 'node.ts'), node)
   const listen = readFileSync(join(sources, 'listen.ts'), 'utf8')
   mkdirSync(join(src, 'listen-esm'), { recursive: true })
   mkdirSync(join(src, 'listen-bundler'), { recursive: true })
@@ -58,7 +60,7 @@ export function runConsumerTests(project: string): CheckResult[] {
   writeFileSync(join(src, 'compat', 'compat.mts'), readFileSync(join(sources, 'compat.ts'), 'utf8'))
   writeFileSync(join(src, 'compat', 'compat.cts'), readFileSync(join(sources, 'compat.ts'), 'utf8'))
   writeFileSync(join(src, 'listen-bundler', 'listen.ts'), listen)
-  for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json']) cpSync(join(sources, config), join(project, config))
+  for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json', 'tsconfig.node10.json']) cpSync(join(sources, config), join(project, config))
   writeFileSync(join(project, 'tsconfig.compat.json'), `${JSON.stringify({ extends: './tsconfig.node16.json', compilerOptions: { noEmit: true }, include: ['src/compat'] }, null, 2)}\n`)
   for (const kind of ['node16', 'bundler']) {
     const config = { extends: `./tsconfig.${kind}.json`, compilerOptions: { noEmit: true }, include: [kind === 'node16' ? 'src/listen-esm' : 'src/listen-bundler'] }
@@ -80,6 +82,8 @@ export function runConsumerTests(project: string): CheckResult[] {
   results.push({ ok: node16.status === 0, what: `${version}, module node16 + @types/node: ESM (.mts) and CJS (.cts) consumers compile`, detail: node16.stdout + node16.stderr })
   const bundler = run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: project })
   results.push({ ok: bundler.status === 0, what: `${version}, moduleResolution bundler, DOM lib, no @types/node: runtime-neutral consumer compiles`, detail: bundler.stdout + bundler.stderr })
+  const node10 = run(process.execPath, [tsc, '-p', 'tsconfig.node10.json'], { cwd: project })
+  results.push({ ok: node10.status === 0, what: `${version}, legacy moduleResolution node10 (subpaths through typesVersions): consumer compiles`, detail: node10.stdout + node10.stderr })
 
   // Known issues: compiled and reported, but not counted until fixed; once one compiles,
   // the check fails so that it is moved back among the enforced ones.
