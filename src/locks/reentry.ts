@@ -11,6 +11,11 @@
  * `Promise.all(items.map(handler))` started in one step), only from later
  * continuations and from flows started after the grant.
  *
+ * "The same synchronous execution" is a job object that a microtask retires. It used to
+ * be `executionAsyncId()`, but on Node 24 AsyncLocalStorage runs on AsyncContextFrame
+ * without async hooks, and promise continuations there all report the same id, so a
+ * re-entrant `lock()` after an await was exempted and deadlocked.
+ *
  * Loaded through `process.getBuiltinModule`, so runtimes without it skip detection.
  *
  * @module
@@ -24,7 +29,6 @@ interface AsyncLocalStorageLike<T> {
 
 interface AsyncHooksModule {
   AsyncLocalStorage: new <T>() => AsyncLocalStorageLike<T>
-  executionAsyncId(): number
 }
 
 /** Pending: requested, not granted yet. */
@@ -38,13 +42,26 @@ export const DONE = 2
 export interface ReentryToken {
   readonly owner: object
   state: number
-  /** executionAsyncId of the `enterWith` call, or -1 for scoped (`run`) tokens. */
-  readonly origin: number
+  /** The synchronous job of the `enterWith` call, or null for scoped (`run`) tokens. */
+  readonly origin: object | null
 }
 
 interface StoreNode {
   readonly token: ReentryToken
   readonly next: StoreNode | undefined
+}
+
+/** The current synchronous job, created on demand and retired by a microtask. */
+let job: object | null = null
+function retireJob(): void {
+  job = null
+}
+function currentJob(): object {
+  if (job === null) {
+    job = {}
+    queueMicrotask(retireJob)
+  }
+  return job
 }
 
 let hooks: AsyncHooksModule | null | undefined
@@ -64,10 +81,8 @@ function load(): AsyncHooksModule | null {
 /** Tracks, per async context, which locks it holds. One instance per lock that opted in. */
 export class ReentryTracker {
   private readonly als: AsyncLocalStorageLike<StoreNode>
-  private readonly mod: AsyncHooksModule
 
-  private constructor(mod: AsyncHooksModule, als: AsyncLocalStorageLike<StoreNode>) {
-    this.mod = mod
+  private constructor(als: AsyncLocalStorageLike<StoreNode>) {
     this.als = als
   }
 
@@ -76,34 +91,32 @@ export class ReentryTracker {
     const mod = load()
     if (mod === null || typeof mod.AsyncLocalStorage !== 'function') return undefined
     storage ??= new mod.AsyncLocalStorage<StoreNode>()
-    return new ReentryTracker(mod, storage)
+    return new ReentryTracker(storage)
   }
 
   /** Whether the current context holds `owner` (and so may not request it again). */
   holds(owner: object): boolean {
     let node = this.als.getStore()
     if (node === undefined) return false
-    let here = -2
     for (; node !== undefined; node = node.next) {
       const t = node.token
       if (t.owner !== owner || t.state !== HELD) continue
-      if (t.origin === -1) return true
-      if (here === -2) here = this.mod.executionAsyncId()
-      if (t.origin !== here) return true
+      // Scoped tokens always refuse; entered ones refuse outside their own job.
+      if (t.origin === null || t.origin !== job) return true
     }
     return false
   }
 
   /** Marks the caller's context (rest of this synchronous execution and its continuations). */
   enter(owner: object): ReentryToken {
-    const token: ReentryToken = { owner, state: PENDING, origin: this.mod.executionAsyncId() }
+    const token: ReentryToken = { owner, state: PENDING, origin: currentJob() }
     this.als.enterWith({ token, next: live(this.als.getStore()) })
     return token
   }
 
   /** A token for `run`: only `fn`'s flow will carry it. */
   scoped(owner: object): ReentryToken {
-    return { owner, state: PENDING, origin: -1 }
+    return { owner, state: PENDING, origin: null }
   }
 
   /** Runs `fn(arg)` in a context that carries `token`. */
