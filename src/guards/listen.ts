@@ -14,10 +14,14 @@ export interface EmitterLike {
   removeListener(type: string | symbol, listener: (...args: any[]) => void): unknown
 }
 
-/** The EventTarget methods `listen` uses. */
+/**
+ * The EventTarget methods `listen` uses. The option types are spelled out rather than
+ * named (`AddEventListenerOptions` exists only in the DOM lib), so the declarations
+ * compile for consumers without it.
+ */
 export interface EventTargetLike {
-  addEventListener(type: string, listener: (event: Event) => void, options?: AddEventListenerOptions | boolean): void
-  removeEventListener(type: string, listener: (event: Event) => void, options?: EventListenerOptions | boolean): void
+  addEventListener(type: string, listener: (event: Event) => void, options?: { once?: boolean; capture?: boolean; passive?: boolean; signal?: AbortSignal } | boolean): void
+  removeEventListener(type: string, listener: (event: Event) => void, options?: { capture?: boolean } | boolean): void
 }
 
 /** Options of {@link listen}. */
