@@ -34,7 +34,7 @@ import type { OnError } from '../internal/report.js'
 import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
 
-/** Default bound on observer calls running at once (see docs/readme/cache.md for the measurements). */
+/** Default bound on observer calls running at once (see the README, Cache: Defaults, and why). */
 export const DEFAULT_NOTIFY_CONCURRENCY = 64
 /** Default time an observer call may take before its signal aborts and its slot is freed (ms). */
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 5_000
