@@ -29,6 +29,7 @@ export interface AsyncsafeErrorOptions {
  * ```
  */
 export class TimeoutError extends Error {
+  /** Always `'TimeoutError'`. */
   override readonly name = 'TimeoutError' as const
   /** The timeout that passed, in milliseconds, when known. */
   readonly timeoutMs: number | undefined
@@ -52,6 +53,7 @@ export class TimeoutError extends Error {
  * ```
  */
 export class ReentrancyError extends Error {
+  /** Always `'ReentrancyError'`. */
   override readonly name = 'ReentrancyError' as const
   /** Name of the lock, when it has one. */
   readonly lockName: string | undefined
@@ -72,6 +74,7 @@ export class ReentrancyError extends Error {
  * ```
  */
 export class ClosedError extends Error {
+  /** Always `'ClosedError'`. */
   override readonly name = 'ClosedError' as const
   constructor(message = 'The resource is closed', options?: AsyncsafeErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
@@ -91,6 +94,7 @@ export class ClosedError extends Error {
  * ```
  */
 export class DisposedError extends Error {
+  /** Always `'DisposedError'`. */
   override readonly name = 'DisposedError' as const
   constructor(message = 'Aborted because its owner was disposed', options?: AsyncsafeErrorOptions) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause })
@@ -108,6 +112,7 @@ export class DisposedError extends Error {
  * ```
  */
 export class RetryError extends AggregateError {
+  /** Always `'RetryError'`. */
   override readonly name = 'RetryError' as const
   /** How many attempts ran. */
   readonly attempts: number

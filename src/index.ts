@@ -5,7 +5,7 @@
  * Node-only helpers live in `asyncsafe/node`; the async-mutex adapter in
  * `asyncsafe/compat/async-mutex`.
  *
- * @module
+ * @module asyncsafe
  */
 export * from './errors.js'
 export type { ErrorContext, OnError } from './internal/report.js'

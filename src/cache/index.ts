@@ -2,7 +2,7 @@
  * `asyncsafe/cache`: `LruTtlCache`, a bounded LRU cache with TTLs whose state changes
  * never wait for observers, loaders or any other foreign code.
  *
- * @module
+ * @module asyncsafe/cache
  */
 export { LruTtlCache, DEFAULT_NOTIFY_CONCURRENCY, DEFAULT_NOTIFY_TIMEOUT_MS } from './LruTtlCache.js'
 export type {

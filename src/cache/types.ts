@@ -139,10 +139,15 @@ export interface GetOrLoadOptions {
  * ```
  */
 export interface EvictionCounts {
+  /** Entries pushed out by capacity (least recently used first). */
   readonly evicted: number
+  /** Entries whose TTL had passed when found (by any operation or `pruneExpired`). */
   readonly expired: number
+  /** Entries removed by `delete`. */
   readonly deleted: number
+  /** Values replaced by `set` with another value (setting the very same value is not counted). */
   readonly replaced: number
+  /** Entries removed by `clear()` or by disposing the cache. */
   readonly cleared: number
 }
 

@@ -4,10 +4,10 @@
  * @module
  */
 import { ClosedError, TimeoutError } from '../errors.js'
-import { afterGrace, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED, type GraceItem } from '../internal/guards-shared.js'
+import { afterGrace, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
-import { makeTaskConfig, taskConfig, TaskGuard, type GuardedTask, type TaskConfig, type TaskOwner } from './spawnGuarded.js'
+import { makeTaskConfig, taskConfig, TaskGuard, type GuardedTask, type TaskConfig } from './spawnGuarded.js'
 
 /** Options of {@link TaskScope}. */
 export interface TaskScopeOptions {
@@ -75,7 +75,10 @@ interface Failure {
  * await scope.join()   // rejects with AggregateError if a child failed; the other was aborted
  * ```
  */
-export class TaskScope implements Disposable, AsyncDisposable, TaskOwner, GraceItem {
+export class TaskScope implements Disposable, AsyncDisposable {
+  // Also the internal TaskOwner (children report to it) and GraceItem (afterGrace) shapes,
+  // checked structurally where `this` is passed as one; not named in `implements` so the
+  // public declaration does not reference internal types.
   readonly #name: string | undefined
   readonly #failFast: boolean
   readonly #childConfig: TaskConfig

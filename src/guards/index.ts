@@ -2,7 +2,7 @@
  * asyncsafe/guards: `using` / `await using` guards that never leak background work,
  * listeners, timers or temporary overrides.
  *
- * @module
+ * @module asyncsafe/guards
  */
 export { spawnGuarded, TaskGuard, DEFAULT_SETTLE_TIMEOUT_MS } from './spawnGuarded.js'
 export type { GuardedTask, TaskState, SpawnGuardedOptions } from './spawnGuarded.js'

@@ -8,8 +8,10 @@ import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, describ
 /** The EventEmitter methods `listen` uses (Node's `EventEmitter` and look-alikes). */
 export interface EmitterLike {
   // `any[]`: Node's EventEmitter types its listeners so; anything narrower rejects real emitters.
+  /** Adds `listener` for events named `type`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   on(type: string | symbol, listener: (...args: any[]) => void): unknown
+  /** Removes `listener` (added with `on`) for events named `type`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   removeListener(type: string | symbol, listener: (...args: any[]) => void): unknown
 }
@@ -20,7 +22,9 @@ export interface EmitterLike {
  * compile for consumers without it.
  */
 export interface EventTargetLike {
+  /** Adds `listener` for events of `type`, with the given options (or `capture` flag). */
   addEventListener(type: string, listener: (event: Event) => void, options?: { once?: boolean; capture?: boolean; passive?: boolean; signal?: AbortSignal } | boolean): void
+  /** Removes `listener` for events of `type` (matched with the same `capture` flag it was added with). */
   removeEventListener(type: string, listener: (event: Event) => void, options?: { capture?: boolean } | boolean): void
 }
 

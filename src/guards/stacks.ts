@@ -10,7 +10,6 @@ import {
   PonyfillDisposableStack,
   PonyfillSuppressedError,
   SuppressedErrorImpl,
-  type SuppressedErrorLike,
 } from '../internal/guards-stacks.js'
 
 /**
@@ -39,6 +38,7 @@ export interface DisposableStack extends Disposable {
 /** The `DisposableStack` constructor. */
 export interface DisposableStackConstructor {
   new (): DisposableStack
+  /** The prototype shared by every `DisposableStack` instance. */
   readonly prototype: DisposableStack
 }
 
@@ -65,15 +65,22 @@ export interface AsyncDisposableStack extends AsyncDisposable {
 /** The `AsyncDisposableStack` constructor. */
 export interface AsyncDisposableStackConstructor {
   new (): AsyncDisposableStack
+  /** The prototype shared by every `AsyncDisposableStack` instance. */
   readonly prototype: AsyncDisposableStack
 }
 
 /** An error thrown during disposal while another one was pending: `error` is the new one, `suppressed` the earlier. */
-export type SuppressedError = SuppressedErrorLike
+export interface SuppressedError extends Error {
+  /** The error thrown later (during disposal). */
+  readonly error: unknown
+  /** The error it suppressed (thrown earlier). */
+  readonly suppressed: unknown
+}
 
 /** The `SuppressedError` constructor. */
 export interface SuppressedErrorConstructor {
   new (error: unknown, suppressed: unknown, message?: string): SuppressedError
+  /** The prototype shared by every `SuppressedError` instance. */
   readonly prototype: SuppressedError
 }
 

@@ -2,7 +2,7 @@
  * Locks: `Mutex`, `RwLock`, `Semaphore`: FIFO, per-waiter abort and timeout, hold-time
  * statistics, long-hold reports, opt-in re-entry detection.
  *
- * @module
+ * @module asyncsafe/locks
  */
 export { Mutex, type MutexOptions } from './Mutex.js'
 export { RwLock, type RwLockOptions } from './RwLock.js'

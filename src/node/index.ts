@@ -2,7 +2,7 @@
  * asyncsafe/node: Node-only helpers: graceful process-group termination, event-loop
  * stall reports, disposable signal subscriptions.
  *
- * @module
+ * @module asyncsafe/node
  */
 export { gracefulKill } from './gracefulKill.js'
 export type { GracefulKillOptions, KillOutcome } from './gracefulKill.js'

@@ -2,7 +2,7 @@
  * asyncsafe/tasks: single-flight initialization, per-key single flight, bounded
  * detached work and abortable retry.
  *
- * @module
+ * @module asyncsafe/tasks
  */
 export { Initializer } from './Initializer.js'
 export type { InitializerState, InitFunction, InitializerOptions, InitializerGetOptions } from './Initializer.js'

@@ -10,7 +10,7 @@
  * may be 0 or negative, `setValue`, unscoped `release()`, the shared `E_*` error objects
  * (compare with `===`), timed-out waiters that stay queued and are released when granted.
  *
- * @module
+ * @module asyncsafe/compat/async-mutex
  */
 export { Mutex } from './Mutex.js'
 export { Semaphore, type CompatStatsOptions } from './Semaphore.js'
