@@ -22,6 +22,16 @@ function noteTimeout(sync: Sync): void {
 }
 
 /**
+ * async-mutex's decorators take `(priority)` for a mutex and `(weight, priority)` for a
+ * semaphore; this splits the arguments the same way (and throws as async-mutex does, synchronously).
+ */
+function weightAndPriority(sync: Sync, weightOrPriority: number | undefined, priority: number | undefined): [number | undefined, number | undefined] {
+  if (!isSemaphore(sync)) return [undefined, weightOrPriority]
+  if (weightOrPriority !== undefined && weightOrPriority <= 0) throw new Error(`invalid weight ${weightOrPriority}: must be positive`)
+  return [weightOrPriority, priority]
+}
+
+/**
  * Limits how long `acquire`/`runExclusive`/`waitForUnlock` wait: after `timeout` ms they
  * reject with `timeoutError` (default the shared `E_TIMEOUT`).
  *
@@ -35,14 +45,7 @@ export function withTimeout(mutex: MutexInterface, timeout: number, timeoutError
 export function withTimeout(semaphore: SemaphoreInterface, timeout: number, timeoutError?: Error): SemaphoreInterface
 export function withTimeout(sync: Sync, timeout: number, timeoutError: Error = E_TIMEOUT): Sync {
   const acquire = (weightOrPriority?: number, priority?: number): Promise<MutexInterface.Releaser | [number, SemaphoreInterface.Releaser]> => {
-    let weight: number | undefined
-    if (isSemaphore(sync)) {
-      weight = weightOrPriority
-    } else {
-      weight = undefined
-      priority = weightOrPriority
-    }
-    if (weight !== undefined && weight <= 0) throw new Error(`invalid weight ${weight}: must be positive`)
+    const [weight, prio] = weightAndPriority(sync, weightOrPriority, priority)
     return new Promise((resolve, reject) => {
       let isTimeout = false
       const handle = setTimeout(() => {
@@ -52,7 +55,7 @@ export function withTimeout(sync: Sync, timeout: number, timeoutError: Error = E
       }, timeout)
       let pending: Promise<MutexInterface.Releaser | [number, SemaphoreInterface.Releaser]>
       try {
-        pending = isSemaphore(sync) ? sync.acquire(weight, priority) : sync.acquire(priority)
+        pending = isSemaphore(sync) ? sync.acquire(weight, prio) : sync.acquire(prio)
       } catch (error) {
         pending = Promise.reject(error)
       }
@@ -99,19 +102,12 @@ export function withTimeout(sync: Sync, timeout: number, timeoutError: Error = E
       sync.cancel()
     },
     waitForUnlock(weightOrPriority?: number, priority?: number): Promise<void> {
-      let weight: number | undefined
-      if (isSemaphore(sync)) {
-        weight = weightOrPriority
-      } else {
-        weight = undefined
-        priority = weightOrPriority
-      }
-      if (weight !== undefined && weight <= 0) throw new Error(`invalid weight ${weight}: must be positive`)
+      const [weight, prio] = weightAndPriority(sync, weightOrPriority, priority)
       return new Promise<void>((resolve, reject) => {
         const handle = setTimeout(() => {
           reject(timeoutError)
         }, timeout)
-        void (isSemaphore(sync) ? sync.waitForUnlock(weight, priority) : sync.waitForUnlock(priority)).then(() => {
+        void (isSemaphore(sync) ? sync.waitForUnlock(weight, prio) : sync.waitForUnlock(prio)).then(() => {
           clearTimeout(handle)
           resolve()
         })
