@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Mutex, RwLock, Semaphore } from '../../src/locks/index.js'
 import { ReentrancyError } from '../../src/errors.js'
 import { expectNoUnhandledRejections } from '../helpers.js'
@@ -157,11 +157,14 @@ describe('bad input', () => {
 
 describe('edge cases', () => {
   it('a timeout longer than setTimeout can express is treated as none (no 1 ms overflow)', async () => {
+    vi.useFakeTimers()
     const m = new Mutex()
     const g = await m.lock()
     const w = m.lock({ timeoutMs: 2 ** 33 })
-    await new Promise((resolve) => setTimeout(resolve, 5))
+    // A raw setTimeout of 2^33 ms would fire after 1 ms (with a TimeoutOverflowWarning).
+    await vi.advanceTimersByTimeAsync(5)
     expect(m.waiting).toBe(1)
+    expect(vi.getTimerCount()).toBe(0)
     g.release()
     ;(await w).release()
   })
