@@ -16,6 +16,8 @@
  * idle, or that has none, costs the process nothing.
  */
 
+import { loadBuiltin } from './builtin.js'
+
 interface Storage<T> {
   run<R, A, B>(store: T, fn: (a: A, b: B) => R, a: A, b: B): R
   getStore(): T | undefined
@@ -38,13 +40,8 @@ let syncFrame: NotificationFrame | undefined
 
 function load(): Storage<NotificationFrame> | null {
   if (storage !== undefined) return storage
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    const mod = proc?.getBuiltinModule?.('node:async_hooks') as { AsyncLocalStorage?: new () => Storage<NotificationFrame> } | undefined
-    storage = mod?.AsyncLocalStorage === undefined ? null : new mod.AsyncLocalStorage()
-  } catch {
-    storage = null
-  }
+  const mod = loadBuiltin<{ AsyncLocalStorage?: new () => Storage<NotificationFrame> }>('node:async_hooks')
+  storage = mod?.AsyncLocalStorage === undefined ? null : new mod.AsyncLocalStorage()
   return storage
 }
 

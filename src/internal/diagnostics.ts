@@ -7,6 +7,8 @@
  * Channel names are `asyncsafe:<area>:<event>`, e.g. `asyncsafe:lock:long-hold`.
  */
 
+import { loadBuiltin } from './builtin.js'
+
 /** The subset of a Node `Channel` asyncsafe uses. */
 export interface DiagnosticsChannel {
   readonly hasSubscribers: boolean
@@ -17,18 +19,6 @@ interface DiagnosticsModule {
   channel(name: string): DiagnosticsChannel
 }
 
-let dc: DiagnosticsModule | null | undefined
-
-function loadModule(): DiagnosticsModule | null {
-  if (dc !== undefined) return dc
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    dc = (proc?.getBuiltinModule?.('node:diagnostics_channel') as DiagnosticsModule | undefined) ?? null
-  } catch {
-    dc = null
-  }
-  return dc
-}
 
 /**
  * The channel named `name`, or `undefined` where the runtime has no diagnostics_channel.
@@ -36,5 +26,5 @@ function loadModule(): DiagnosticsModule | null {
  * message: `ch?.hasSubscribers && ch.publish({...})`.
  */
 export function diagnosticsChannel(name: string): DiagnosticsChannel | undefined {
-  return loadModule()?.channel(name)
+  return loadBuiltin<DiagnosticsModule>('node:diagnostics_channel')?.channel(name)
 }

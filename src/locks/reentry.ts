@@ -21,6 +21,8 @@
  * @module
  */
 
+import { loadBuiltin } from '../internal/builtin.js'
+
 interface AsyncLocalStorageLike<T> {
   getStore(): T | undefined
   enterWith(store: T): void
@@ -64,19 +66,7 @@ function currentJob(): object {
   return job
 }
 
-let hooks: AsyncHooksModule | null | undefined
 let storage: AsyncLocalStorageLike<StoreNode> | undefined
-
-function load(): AsyncHooksModule | null {
-  if (hooks !== undefined) return hooks
-  try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    hooks = (proc?.getBuiltinModule?.('node:async_hooks') as AsyncHooksModule | undefined) ?? null
-  } catch {
-    hooks = null
-  }
-  return hooks
-}
 
 /** Tracks, per async context, which locks it holds. One instance per lock that opted in. */
 export class ReentryTracker {
@@ -88,8 +78,8 @@ export class ReentryTracker {
 
   /** A tracker, or undefined where the runtime has no AsyncLocalStorage. */
   static create(): ReentryTracker | undefined {
-    const mod = load()
-    if (mod === null || typeof mod.AsyncLocalStorage !== 'function') return undefined
+    const mod = loadBuiltin<AsyncHooksModule>('node:async_hooks')
+    if (typeof mod?.AsyncLocalStorage !== 'function') return undefined
     storage ??= new mod.AsyncLocalStorage<StoreNode>()
     return new ReentryTracker(storage)
   }
