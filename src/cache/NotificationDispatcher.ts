@@ -22,6 +22,7 @@ import { TimeoutError } from '../errors.js'
 import { currentFrame, dispatcherBusy, dispatcherIdle, ownAncestor, ownDepth, runInFrame, type NotificationFrame } from '../internal/cache-context.js'
 import { reportError, type OnError } from '../internal/report.js'
 import type { EvictionCause, EvictionEvent, EvictionObserver, ObserverContext } from './types.js'
+import { isThenable } from '../internal/thenable.js'
 
 /** A resolved promise shared by every call that caused no notification. */
 export const RESOLVED: Promise<void> = Promise.resolve()
@@ -248,9 +249,9 @@ export class NotificationDispatcher<K, V> {
       this.failed(note, error)
       return
     }
-    // Anything that may be a thenable goes through Promise.resolve, which turns a throwing
-    // `then` getter into a rejection instead of an exception in the dispatcher.
-    if (out !== null && (typeof out === 'object' || typeof out === 'function')) {
+    // isThenable never throws: a hostile `then` getter becomes a rejection through
+    // Promise.resolve instead of an exception in the dispatcher.
+    if (isThenable(out)) {
       // Only a call still pending can time out: synchronous observers cost no timer.
       const ms = this.options.timeoutMs
       if (ms !== undefined && note.state === RUNNING) {

@@ -6,6 +6,7 @@
  */
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveInteger } from '../internal/validate.js'
+import { isThenable } from '../internal/thenable.js'
 
 /** Options of {@link createBatcher}. */
 export interface BatcherOptions<T> {
@@ -125,7 +126,7 @@ class BatcherImpl<T> implements Batcher<T> {
       this.#report(error)
       return
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (isThenable(result)) {
       Promise.resolve(result).then(undefined, this.#onFlushError)
     }
   }

@@ -6,6 +6,7 @@
 import { DISPOSED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal } from '../internal/validate.js'
+import { isThenable } from '../internal/thenable.js'
 
 /** Options of {@link every}. */
 export interface EveryOptions {
@@ -141,7 +142,7 @@ class Every implements Ticker {
       this.#schedule()
       return
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
+    if (isThenable(result)) {
       // The next tick is armed only once this one settled: ticks never overlap.
       Promise.resolve(result).then(this.#afterTick, this.#onTickError)
       return

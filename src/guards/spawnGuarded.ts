@@ -9,6 +9,7 @@ import { TimeoutError } from '../errors.js'
 import { afterGrace, afterMicrotasks, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import { isThenable } from '../internal/thenable.js'
 
 /** A task: called once with the signal that aborts when its guard is disposed or aborted. */
 export type GuardedTask<T> = (signal: AbortSignal) => PromiseLike<T> | T
@@ -154,8 +155,8 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     } catch (error) {
       result = Promise.reject(error)
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<T>).then === 'function') {
-      this.#settled = TaskGuard.#follow(this, result as PromiseLike<T>)
+    if (isThenable(result)) {
+      this.#settled = TaskGuard.#follow(this, result)
     } else {
       this.#finish(false, result)
     }

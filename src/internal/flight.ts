@@ -18,6 +18,7 @@
  */
 
 import { TimeoutError } from '../errors.js'
+import { isThenable } from './thenable.js'
 
 type Settle<T> = { resolve: (value: T) => void; reject: (error: unknown) => void }
 
@@ -42,10 +43,6 @@ export interface FlightOptions<T> {
 }
 
 const noop = (): void => {}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function'
-}
 
 /** One shared run; see the module comment. Create it, store it, then `start(fn)`. */
 export class Flight<T> {
@@ -113,17 +110,14 @@ export class Flight<T> {
       }, ms)
     }
     let out: T | PromiseLike<T>
-    let thenable: boolean
     try {
       out = fn(this.signal)
-      // Inside the try: a hostile `then` getter must fail the run, not the caller.
-      thenable = isThenable(out)
     } catch (error) {
       this.finish('rejected', undefined, error)
       return this
     }
-    if (thenable) {
-      Promise.resolve(out as PromiseLike<T>).then(
+    if (isThenable(out)) {
+      Promise.resolve(out).then(
         (value) => {
           this.finish('fulfilled', value, undefined)
         },
@@ -132,7 +126,7 @@ export class Flight<T> {
         },
       )
     } else {
-      this.finish('fulfilled', out as T, undefined)
+      this.finish('fulfilled', out, undefined)
     }
     return this
   }

@@ -23,6 +23,7 @@ import { HoldNode, LockGuard, Permit, type GuardExtra } from './guard.js'
 import { LongHoldMonitor } from './long-hold.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
 import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.js'
+import { isThenable } from '../internal/thenable.js'
 
 export type { ReentryToken } from './reentry.js'
 
@@ -75,10 +76,6 @@ export function parseWaitOptions(opts: unknown): ParsedWait {
   const signal = checkSignal('options.signal', o.signal ?? undefined)
   const timeoutMs = checkTimeout('options.timeoutMs', o.timeoutMs ?? undefined)
   return signal === undefined && timeoutMs === undefined ? NO_WAIT_OPTIONS : { signal, timeoutMs }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function'
 }
 
 /** Releases `guard` once `result` settles, passing its value or failure through. */

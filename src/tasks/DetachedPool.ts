@@ -16,6 +16,7 @@ import {
   checkSignal,
   checkTimeout,
 } from '../internal/validate.js'
+import { isThenable } from '../internal/thenable.js'
 
 /** A detached task: called as `task(signal)`; the signal aborts when the task times out. */
 export type DetachedTask = (signal: AbortSignal) => unknown
@@ -365,8 +366,8 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       this.complete(job, false, error)
       return
     }
-    if (typeof out === 'object' && out !== null && typeof (out as { then?: unknown }).then === 'function') {
-      Promise.resolve(out as PromiseLike<unknown>).then(
+    if (isThenable(out)) {
+      Promise.resolve(out).then(
         () => {
           this.complete(job, true, undefined)
         },

@@ -13,6 +13,7 @@ import { defaultClock, type Clock } from '../../internal/clock.js'
 import type { LockStats } from '../stats.js'
 import { E_CANCELED } from './errors.js'
 import type { SemaphoreInterface } from './interfaces.js'
+import { isThenable } from '../../internal/thenable.js'
 
 class Entry extends QueueNode {
   constructor(
@@ -54,7 +55,7 @@ function runWith<T>(callback: SemaphoreInterface.Worker<T>, value: number, relea
     release()
     throw error
   }
-  if (result instanceof Promise || (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function')) {
+  if (isThenable(result)) {
     return Promise.resolve(result).then(
       (v) => {
         release()
