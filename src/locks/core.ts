@@ -352,8 +352,10 @@ export class LockCore {
     const signal = wait.signal
     return r.then((guard) => {
       if (signal?.aborted) {
-        // Granted, but aborted before fn could start: hand the grant on.
+        // Granted, but aborted before fn could start: hand the grant on. The caller sees
+        // an abort, so it counts as one.
         guard.release()
+        this.aborts++
         throw signal.reason
       }
       return this.runGranted(fn, guard)

@@ -29,6 +29,7 @@ interface ExclusiveLock {
   run<T>(fn: () => T | Promise<T>, opts?: WaitOpts): Promise<T>
   readonly locked: boolean
   readonly waiting?: number
+  stats(): { aborts: number }
   /** Supports `{ signal, timeoutMs }` with asyncsafe's conventions. */
   readonly cancellable: boolean
 }
@@ -46,6 +47,7 @@ const factories: Record<string, () => ExclusiveLock> = {
       get waiting() {
         return m.waiting
       },
+      stats: () => m.stats(),
       cancellable: true,
     }
   },
@@ -61,6 +63,7 @@ const factories: Record<string, () => ExclusiveLock> = {
       get waiting() {
         return rw.waiting
       },
+      stats: () => rw.stats(),
       cancellable: true,
     }
   },
@@ -76,6 +79,7 @@ const factories: Record<string, () => ExclusiveLock> = {
       get waiting() {
         return s.waiting
       },
+      stats: () => s.stats(),
       cancellable: true,
     }
   },
@@ -90,6 +94,7 @@ const factories: Record<string, () => ExclusiveLock> = {
       get locked() {
         return m.isLocked()
       },
+      stats: () => m.stats(),
       cancellable: false,
     }
   },
@@ -274,6 +279,7 @@ describe.each(Object.entries(factories))('exclusive lock conformance: %s', (_nam
     expect(ranAborted).toBe(false)
     expect(order).toEqual(['next'])
     expect(lock.locked).toBe(false)
+    expect(lock.stats().aborts).toBe(1)
   })
 
   it('runs fn synchronously when free (asyncsafe) or after acquiring (compat), and returns its value', async () => {
