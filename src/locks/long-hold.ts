@@ -63,9 +63,13 @@ export class LongHoldMonitor {
       this.report(head.guard, now - head.guard.acquiredAt)
       head = this.pending.peek()
     }
-    // Reports may have released guards; look again.
-    head = this.pending.peek()
-    if (head !== undefined && this.timer === undefined) this.arm(Math.max(1, this.thresholdMs - (now - head.guard.acquiredAt)))
+    // A callback that acquired this lock armed a full-threshold timer for its own hold:
+    // replace it with one aimed at the head, which may be due sooner.
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.timer = undefined
+    }
+    if (head !== undefined) this.arm(Math.max(1, this.thresholdMs - (now - head.guard.acquiredAt)))
   }
 
   private report(guard: LockGuard, heldMs: number): void {

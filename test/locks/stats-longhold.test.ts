@@ -145,6 +145,37 @@ describe('long holds', () => {
     expect(sem.stats().longHolds).toBe(2)
   })
 
+  it('an onLongHold that acquires the same lock does not delay the report of the next due hold', async () => {
+    vi.useFakeTimers()
+    const reportedAt: number[] = []
+    let extra: { release(): void } | undefined
+    const sem = new Semaphore(3, {
+      longHoldMs: 100,
+      clock: () => Date.now(),
+      onLongHold: () => {
+        reportedAt.push(Date.now())
+        extra ??= sem.tryAcquire() // a new hold, armed while the monitor is checking
+      },
+    })
+    const t0 = Date.now()
+    const a = await sem.acquire()
+    vi.advanceTimersByTime(30)
+    const b = await sem.acquire()
+    vi.advanceTimersByTime(70) // a reaches 100; the callback acquires
+    expect(reportedAt).toEqual([t0 + 100])
+    expect(extra).toBeDefined()
+    expect(vi.getTimerCount()).toBe(1)
+    vi.advanceTimersByTime(30) // b reaches 100: reported now, not 100 ms after the callback
+    expect(reportedAt).toEqual([t0 + 100, t0 + 130])
+    vi.advanceTimersByTime(70) // the hold taken in the callback reaches 100
+    expect(reportedAt).toEqual([t0 + 100, t0 + 130, t0 + 200])
+    expect(vi.getTimerCount()).toBe(0)
+    a.release()
+    b.release()
+    extra!.release()
+    expect(sem.stats().longHolds).toBe(3)
+  })
+
   it('reports a long runExclusive whose callback is async, measured from the grant', async () => {
     vi.useFakeTimers()
     const reports: LongHoldInfo[] = []
