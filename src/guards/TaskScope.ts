@@ -38,6 +38,7 @@ interface JoinWaiter {
   readonly limit: number
   remaining: number
   readonly resolve: () => void
+  readonly reject: (error: unknown) => void
 }
 
 interface Failure {
@@ -80,6 +81,8 @@ export class TaskScope implements Disposable, AsyncDisposable {
   // checked structurally where `this` is passed as one; not named in `implements` so the
   // public declaration does not reference internal types.
   readonly #name: string | undefined
+  /** `TaskScope` or `TaskScope "name"`, for error messages. */
+  readonly #label: string
   readonly #failFast: boolean
   readonly #childConfig: TaskConfig
   readonly #children = new Map<TaskGuard<unknown>, number>()
@@ -109,12 +112,9 @@ export class TaskScope implements Disposable, AsyncDisposable {
     // Children do not listen to the parent themselves: the scope aborts them (one listener in all).
     this.#childConfig = makeTaskConfig(base.name, undefined, base.settleTimeoutMs, base.onError)
     const parent = base.signal
-    if (parent !== undefined && !parent.aborted) {
-      this.#parent = parent
-      parent.addEventListener('abort', this, { once: true })
-    } else if (parent !== undefined) {
-      this.#parent = parent
-    }
+    this.#parent = parent
+    if (parent !== undefined && !parent.aborted) parent.addEventListener('abort', this, { once: true })
+    this.#label = base.name === undefined ? 'TaskScope' : `TaskScope "${base.name}"`
   }
 
   /** The scope's name, if it has one. */
@@ -143,7 +143,7 @@ export class TaskScope implements Disposable, AsyncDisposable {
     checkFunction('TaskScope.spawn: task', task)
     const closed = this.#closed
     if (closed !== undefined) {
-      const label = this.#name === undefined ? 'TaskScope' : `TaskScope "${this.#name}"`
+      const label = this.#label
       throw closed.why === 'failed'
         ? new ClosedError(`${label} failed (failFast): spawn refused`, { cause: closed.cause })
         : new ClosedError(`${label} is disposed: spawn refused`)
@@ -184,10 +184,14 @@ export class TaskScope implements Disposable, AsyncDisposable {
     const limit = this.#nextSeq
     let remaining = 0
     for (const seq of this.#children.values()) if (seq < limit) remaining++
-    if (remaining === 0) return this.#deliver(limit)
-    return new Promise<void>((resolve) => {
-      this.#joins.add({ limit, remaining, resolve })
-    }).then(() => this.#deliver(limit))
+    if (remaining === 0) {
+      const failure = this.#failureOf(limit)
+      this.#forgetDelivered(limit)
+      return failure === undefined ? RESOLVED : Promise.reject(failure)
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#joins.add({ limit, remaining, resolve, reject })
+    })
   }
 
   /** Aborts every child (shared `DisposedError`) and closes the scope. Idempotent, never throws. */
@@ -265,14 +269,18 @@ export class TaskScope implements Disposable, AsyncDisposable {
   /** @internal Called by a child when it settles. */
   childSettled(child: TaskGuard<unknown>, failed: boolean, error: unknown): boolean {
     const seq = this.#children.get(child)
-    // A child that settled synchronously inside spawn is not registered yet.
-    const childSeq = seq ?? this.#nextSeq - 1
+    // A child that settled synchronously inside spawn was never registered: it returned a
+    // value (a synchronous throw becomes a rejected promise, settled later), so there is
+    // nothing to record, and no join or drain can be waiting for it.
+    if (seq === undefined) return false
     this.#children.delete(child)
     let delivered = false
     if (failed) {
-      this.#failures.push({ seq: childSeq, error })
-      if (this.#failures.length > MAX_RETAINED_FAILURES) this.#failures.shift()
-      for (const join of this.#joins) if (childSeq < join.limit) delivered = true
+      const failures = this.#failures
+      failures.push({ seq, error })
+      // Trim in batches (amortised O(1) per failure); #failureOf reads only the last MAX_RETAINED_FAILURES.
+      if (failures.length >= 2 * MAX_RETAINED_FAILURES) failures.splice(0, failures.length - MAX_RETAINED_FAILURES)
+      for (const join of this.#joins) if (seq < join.limit) delivered = true
       if (this.#failFast && this.#closed === undefined) {
         this.#closed = { why: 'failed', cause: error }
         for (const sibling of [...this.#children.keys()]) sibling.abort(error)
@@ -287,29 +295,41 @@ export class TaskScope implements Disposable, AsyncDisposable {
       }
       resolve()
     }
-    if (seq !== undefined) {
-      for (const join of this.#joins) {
-        if (seq < join.limit && --join.remaining === 0) {
-          this.#joins.delete(join)
-          join.resolve()
-        }
+    // Every join finished by this child reads its failures before any are forgotten
+    // (several joins may finish at once and each must get all of its failures).
+    let finishedBelow = -1
+    for (const join of this.#joins) {
+      if (seq < join.limit && --join.remaining === 0) {
+        this.#joins.delete(join)
+        const failure = this.#failureOf(join.limit)
+        if (failure === undefined) join.resolve()
+        else join.reject(failure)
+        finishedBelow = Math.max(finishedBelow, join.limit)
       }
     }
+    if (finishedBelow >= 0) this.#forgetDelivered(finishedBelow)
     return delivered
   }
 
-  #deliver(limit: number): Promise<void> {
+  /** The AggregateError of the retained failures of children spawned before `limit`, if any. */
+  #failureOf(limit: number): AggregateError | undefined {
+    const failures = this.#failures
     const errors: unknown[] = []
-    for (const f of this.#failures) if (f.seq < limit) errors.push(f.error)
-    // Forget delivered failures once no other join may still need them (bounded memory).
-    this.#deliveredBelow = Math.max(this.#deliveredBelow, limit)
-    if (this.#joins.size === 0) {
+    for (let i = Math.max(0, failures.length - MAX_RETAINED_FAILURES); i < failures.length; i++) {
+      const f = failures[i]!
+      if (f.seq < limit) errors.push(f.error)
+    }
+    if (errors.length === 0) return undefined
+    return new AggregateError(errors, `${this.#label}: ${errors.length} task${errors.length === 1 ? '' : 's'} failed`)
+  }
+
+  /** Forgets delivered failures once no pending join may still need them (bounded memory). */
+  #forgetDelivered(limit: number): void {
+    if (limit > this.#deliveredBelow) this.#deliveredBelow = limit
+    if (this.#joins.size === 0 && this.#failures.length > 0) {
       const below = this.#deliveredBelow
       this.#failures = this.#failures.filter((f) => f.seq >= below)
     }
-    if (errors.length === 0) return RESOLVED
-    const label = this.#name === undefined ? 'TaskScope' : `TaskScope "${this.#name}"`
-    return Promise.reject(new AggregateError(errors, `${label}: ${errors.length} task${errors.length === 1 ? '' : 's'} failed`))
   }
 }
 

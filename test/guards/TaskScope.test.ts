@@ -143,6 +143,50 @@ describe('TaskScope: join and failures', () => {
     await expect(scope.join()).resolves.toBeUndefined()
   })
 
+  it('two joins pending at once both reject with the failure', async () => {
+    const scope = new TaskScope()
+    const boom = new Error('boom')
+    const gate = deferred()
+    scope.spawn(async () => {
+      await gate.promise
+      throw boom
+    })
+    const settle = (p: Promise<void>): Promise<unknown> => p.then(() => 'resolved', (e: unknown) => e)
+    const p1 = settle(scope.join())
+    const p2 = settle(scope.join())
+    gate.resolve()
+    const [r1, r2] = await Promise.all([p1, p2])
+    expect(r1).toBeInstanceOf(AggregateError)
+    expect((r1 as AggregateError).errors).toEqual([boom])
+    expect(r2).toBeInstanceOf(AggregateError)
+    expect((r2 as AggregateError).errors).toEqual([boom])
+    // delivered to both: forgotten afterwards
+    await expect(scope.join()).resolves.toBeUndefined()
+  })
+
+  it('a join before and one after a second spawn each get the failures of their children when they settle together', async () => {
+    const scope = new TaskScope()
+    const e1 = new Error('one')
+    const e2 = new Error('two')
+    const gate = deferred()
+    scope.spawn(async () => {
+      await gate.promise
+      throw e1
+    })
+    const settle = (p: Promise<void>): Promise<unknown> => p.then(() => 'resolved', (e: unknown) => e)
+    const p1 = settle(scope.join())
+    scope.spawn(async () => {
+      await gate.promise
+      throw e2
+    })
+    const p2 = settle(scope.join())
+    gate.resolve()
+    const [r1, r2] = await Promise.all([p1, p2])
+    expect((r1 as AggregateError).errors).toEqual([e1])
+    expect((r2 as AggregateError).errors).toEqual([e1, e2])
+    await expect(scope.join()).resolves.toBeUndefined()
+  })
+
   it("a child failure observed on the child's done is not reported", async () => {
     const { onError, seen } = collector()
     const scope = new TaskScope({ onError })
