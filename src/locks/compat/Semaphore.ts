@@ -108,6 +108,10 @@ export class Semaphore implements SemaphoreInterface {
   private levels: Level[] = []
   private queued = 0
   private _weightedWaiters: (UnlockWaiter[] | undefined)[] = []
+  /** Pending `waitForUnlock` callers: a release with none skips the scan of the weights. */
+  private unlockWaiting = 0
+  /** Highest weight of a pending `waitForUnlock`: the scan starts at or below it. */
+  private maxUnlockWeight = 0
   private readonly clock: Clock
   private readonly statsName: string | undefined
   private acquisitions = 0
@@ -199,6 +203,8 @@ export class Semaphore implements SemaphoreInterface {
     return new Promise<void>((resolve) => {
       const list = (this._weightedWaiters[weight - 1] ??= [])
       insertSorted(list, { resolve, priority })
+      this.unlockWaiting++
+      if (weight > this.maxUnlockWeight) this.maxUnlockWeight = weight
     })
   }
 
@@ -320,11 +326,18 @@ export class Semaphore implements SemaphoreInterface {
   }
 
   private drainUnlockWaiters(): void {
+    if (this.unlockWaiting === 0) return
     const waitersByWeight = this._weightedWaiters
+    // async-mutex scans weights value, value - 1, … down to above 0. Weights above the
+    // highest pending one hold nobody: skip them whole steps at a time, keeping the
+    // fractional part of the value (a step that is exact, like each `- 1` it replaces).
+    const start = this._value - Math.max(0, Math.ceil(this._value - this.maxUnlockWeight))
+    let resolved = 0
     if (this.queued === 0) {
-      for (let weight = this._value; weight > 0; weight--) {
+      for (let weight = start; weight > 0; weight--) {
         const waiters = waitersByWeight[weight - 1]
         if (!waiters) continue
+        resolved += waiters.length
         waiters.forEach((waiter) => {
           waiter.resolve()
         })
@@ -332,14 +345,18 @@ export class Semaphore implements SemaphoreInterface {
       }
     } else {
       const queuedPriority = this.levels[0]!.priority
-      for (let weight = this._value; weight > 0; weight--) {
+      for (let weight = start; weight > 0; weight--) {
         const waiters = waitersByWeight[weight - 1]
         if (!waiters) continue
         const i = waiters.findIndex((waiter) => waiter.priority <= queuedPriority)
-        ;(i === -1 ? waiters : waiters.splice(0, i)).forEach((waiter) => {
+        const ready = i === -1 ? waiters.splice(0) : waiters.splice(0, i)
+        resolved += ready.length
+        ready.forEach((waiter) => {
           waiter.resolve()
         })
       }
     }
+    this.unlockWaiting -= resolved
+    if (this.unlockWaiting === 0) this.maxUnlockWeight = 0
   }
 }
