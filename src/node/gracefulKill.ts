@@ -7,7 +7,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe } from '../internal/validate.js'
 
 /** How the target ended. */
@@ -75,22 +74,28 @@ function isGone(stat: ProcStat | undefined): boolean {
   return stat === undefined || stat.state === 'Z' || stat.state === 'X'
 }
 
-/** Live members of process group `pgid` (zombies excluded), found by scanning `/proc`. */
-function liveGroupMembers(pgid: number): number {
+/** Whether `pid` is a live member of process group `pgid` (a reused pid elsewhere is not). */
+function isLiveMember(pid: number, pgid: number): boolean {
+  const stat = readStat(pid)
+  return stat?.pgid === pgid && !isGone(stat)
+}
+
+/** Live members of process group `pgid` (zombies excluded), found by scanning all of `/proc`. */
+function scanGroup(pgid: number): number[] {
   let entries: string[]
   try {
     entries = readdirSync('/proc')
   } catch {
-    return 0
+    return []
   }
-  let count = 0
+  const members: number[] = []
   for (const entry of entries) {
     const c = entry.charCodeAt(0)
     if (c < 48 || c > 57) continue
-    const stat = readStat(Number(entry))
-    if (stat?.pgid === pgid && !isGone(stat)) count++
+    const pid = Number(entry)
+    if (isLiveMember(pid, pgid)) members.push(pid)
   }
-  return count
+  return members
 }
 
 /** `kill(pid, 0)`: true when the process exists (EPERM: it exists but is not ours). */
@@ -142,14 +147,42 @@ function childExited(child: ChildProcess | undefined): boolean {
   return child !== undefined && (child.exitCode !== null || child.signalCode !== null)
 }
 
-function alive(target: Target): boolean {
-  if (useProc) {
-    if (!isGone(readStat(target.pid))) return true
-    return target.pgid !== undefined && liveGroupMembers(target.pgid) > 0
+/**
+ * Tells whether the target (leader or any group member) is still alive. A scan of all of
+ * `/proc` reads one file per host process, so it is done only once the leader is gone,
+ * and then the members it found are polled alone; one more full scan confirms the group
+ * is empty once they are all gone (a new member can only be forked by a live one, which
+ * that scan then finds).
+ */
+class Liveness {
+  readonly #target: Target
+  /** Live group members found by the last full scan (undefined: no scan yet). */
+  #members: number[] | undefined
+
+  constructor(target: Target) {
+    this.#target = target
   }
-  // Without /proc: a reaped child is gone; otherwise ask the leader (zombies still answer).
-  if (childExited(target.child)) return false
-  return answers(target.pid)
+
+  alive(): boolean {
+    const target = this.#target
+    if (!useProc) {
+      // Without /proc: a reaped child is gone; otherwise ask the leader (zombies still answer).
+      if (childExited(target.child)) return false
+      return answers(target.pid)
+    }
+    if (!isGone(readStat(target.pid))) return true
+    const pgid = target.pgid
+    if (pgid === undefined) return false
+    const known = this.#members
+    if (known !== undefined) {
+      const members = known.filter((pid) => isLiveMember(pid, pgid))
+      this.#members = members
+      if (members.length > 0) return true
+    }
+    const members = scanGroup(pgid)
+    this.#members = members
+    return members.length > 0
+  }
 }
 
 function resolveTarget(pid: number, child: ChildProcess | undefined, group: boolean): Target {
@@ -187,11 +220,16 @@ function send(target: Target, signal: NodeJS.Signals | number): boolean {
   }
 }
 
+/** Resolves after `ms`, on the global timer of the moment (fake timers included). */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => globalThis.setTimeout(resolve, ms))
+}
+
 /** Polls with timers until the target is gone or `ms` passed; true when gone. */
-async function waitGone(target: Target, ms: number, pollMs: number): Promise<boolean> {
+async function waitGone(liveness: Liveness, ms: number, pollMs: number): Promise<boolean> {
   const deadline = performance.now() + ms
   for (;;) {
-    if (!alive(target)) return true
+    if (!liveness.alive()) return true
     const left = deadline - performance.now()
     if (left <= 0) return false
     await sleep(Math.min(pollMs, left))
@@ -201,15 +239,15 @@ async function waitGone(target: Target, ms: number, pollMs: number): Promise<boo
 /** Waits (bounded by `ms`, at least 100 ms) for Node to reap a child it spawned, so its 'exit' has fired when we return. */
 async function reap(child: ChildProcess | undefined, ms: number): Promise<void> {
   if (child === undefined || childExited(child)) return
-  const ac = new AbortController()
-  let onExit: (() => void) | undefined
-  const exited = new Promise<void>((resolve) => {
+  let onExit!: () => void
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await new Promise<void>((resolve) => {
     onExit = resolve
-    child.once('exit', onExit)
+    child.once('exit', resolve)
+    timer = globalThis.setTimeout(resolve, Math.max(ms, MIN_KILL_WAIT_MS))
   })
-  await Promise.race([exited, sleep(Math.max(ms, MIN_KILL_WAIT_MS), undefined, { signal: ac.signal }).catch(() => {})])
-  ac.abort()
-  if (onExit !== undefined) child.off('exit', onExit)
+  globalThis.clearTimeout(timer)
+  child.off('exit', onExit)
 }
 
 /**
@@ -265,7 +303,8 @@ export async function gracefulKill(target: ChildProcess | number, options?: Grac
   }
 
   const resolved = resolveTarget(pid, child, group)
-  if (!alive(resolved)) {
+  const liveness = new Liveness(resolved)
+  if (!liveness.alive()) {
     await reap(child, graceMs)
     return 'already-exited'
   }
@@ -273,14 +312,14 @@ export async function gracefulKill(target: ChildProcess | number, options?: Grac
     await reap(child, graceMs)
     return 'already-exited'
   }
-  if (await waitGone(resolved, graceMs, pollMs)) {
+  if (await waitGone(liveness, graceMs, pollMs)) {
     await reap(child, graceMs)
     return 'graceful'
   }
   send(resolved, 'SIGKILL')
   // SIGKILL is not instantaneous: even with graceMs 0, allow it a short bounded moment.
   const killWaitMs = Math.max(graceMs, MIN_KILL_WAIT_MS)
-  if (await waitGone(resolved, killWaitMs, pollMs)) {
+  if (await waitGone(liveness, killWaitMs, pollMs)) {
     await reap(child, graceMs)
     return 'forced'
   }
