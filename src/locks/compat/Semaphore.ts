@@ -11,7 +11,7 @@ import { LinkedQueue, QueueNode } from '../../internal/queue.js'
 import { Histogram } from '../../internal/histogram.js'
 import { defaultClock, type Clock } from '../../internal/clock.js'
 import type { LockStats } from '../stats.js'
-import { E_CANCELED } from './errors.js'
+import { E_CANCELED, invalidWeight } from './errors.js'
 import type { SemaphoreInterface } from './interfaces.js'
 import { isThenable } from '../../internal/thenable.js'
 
@@ -69,10 +69,6 @@ function runWith<T>(callback: SemaphoreInterface.Worker<T>, value: number, relea
   }
   release()
   return result
-}
-
-function invalidWeight(weight: number): Error {
-  return new Error(`invalid weight ${weight}: must be positive`)
 }
 
 /** Index of the last element matching `predicate`, or -1. */
@@ -144,11 +140,7 @@ export class Semaphore implements SemaphoreInterface {
    */
   acquire(weight = 1, priority = 0): Promise<[number, SemaphoreInterface.Releaser]> {
     if (weight <= 0) throw invalidWeight(weight)
-    if (this.couldDispatchNow(weight, priority)) {
-      this.acquisitions++
-      this.waitHist.record(0)
-      return Promise.resolve(this.take(weight, this.clock()))
-    }
+    if (this.couldDispatchNow(weight, priority)) return Promise.resolve(this.grantNow(weight))
     return new Promise((resolve, reject) => {
       this.enqueue(new Entry(weight, priority, this.clock(), resolve, reject))
     })
@@ -164,29 +156,9 @@ export class Semaphore implements SemaphoreInterface {
    */
   runExclusive<T>(callback: SemaphoreInterface.Worker<T>, weight = 1, priority = 0): Promise<T> {
     if (weight <= 0) return Promise.reject(invalidWeight(weight))
-    if (this.couldDispatchNow(weight, priority)) {
-      // Granted now (the value drops synchronously, as in async-mutex); the callback runs
-      // one microtask later, as after async-mutex's `await acquire()`.
-      this.acquisitions++
-      this.waitHist.record(0)
-      const previous = this._value
-      this._value -= weight
-      const grantedAt = this.clock()
-      let released = false
-      const release = (): void => {
-        if (released) return
-        released = true
-        this._releaseGranted(weight, grantedAt)
-      }
-      return Promise.resolve(previous).then((value) => runWith(callback, value, release))
-    }
+    // Granted now or queued, the value drops when granted (synchronously when free, as in
+    // async-mutex) and the callback runs a microtask later, as after `await acquire()`.
     return this.acquire(weight, priority).then(([value, release]) => runWith(callback, value, release))
-  }
-
-  /** @internal Releases a grant made by `runExclusive`'s fast path. */
-  _releaseGranted(weight: number, grantedAt: number): void {
-    this.holdHist.record(this.clock() - grantedAt)
-    this.release(weight)
   }
 
   /**
@@ -291,6 +263,13 @@ export class Semaphore implements SemaphoreInterface {
     }
     level.queue.push(entry)
     this.queued++
+  }
+
+  /** An uncontended grant: its wait is exactly 0. */
+  private grantNow(weight: number): [number, SemaphoreInterface.Releaser] {
+    this.acquisitions++
+    this.waitHist.record(0)
+    return this.take(weight, this.clock())
   }
 
   private take(weight: number, now: number): [number, SemaphoreInterface.Releaser] {

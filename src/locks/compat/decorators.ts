@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { E_ALREADY_LOCKED, E_TIMEOUT } from './errors.js'
+import { E_ALREADY_LOCKED, E_TIMEOUT, invalidWeight } from './errors.js'
 import type { MutexInterface, SemaphoreInterface } from './interfaces.js'
 
 type Sync = MutexInterface | SemaphoreInterface
@@ -27,7 +27,7 @@ function noteTimeout(sync: Sync): void {
  */
 function weightAndPriority(sync: Sync, weightOrPriority: number | undefined, priority: number | undefined): [number | undefined, number | undefined] {
   if (!isSemaphore(sync)) return [undefined, weightOrPriority]
-  if (weightOrPriority !== undefined && weightOrPriority <= 0) throw new Error(`invalid weight ${weightOrPriority}: must be positive`)
+  if (weightOrPriority !== undefined && weightOrPriority <= 0) throw invalidWeight(weightOrPriority)
   return [weightOrPriority, priority]
 }
 

@@ -10,3 +10,8 @@ export const E_TIMEOUT: Error = new Error('timeout while waiting for mutex to be
 export const E_ALREADY_LOCKED: Error = new Error('mutex already locked')
 /** Rejection of pending acquires when `cancel()` is called (shared object, unless the constructor got another). */
 export const E_CANCELED: Error = new Error('request for lock canceled')
+
+/** @internal async-mutex's error for a weight that is not positive (a fresh one each time, as there). */
+export function invalidWeight(weight: number): Error {
+  return new Error(`invalid weight ${weight}: must be positive`)
+}
