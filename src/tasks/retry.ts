@@ -97,8 +97,10 @@ function rangeError(option: string, expected: string, value: unknown): RangeErro
  * - `attempts` is the total number of tries; `attempt` counts from 1.
  * - Errors: when the tries run out, or `shouldRetry(error, attempt)` returns false, it
  *   rejects with a `RetryError` (an `AggregateError` named `'RetryError'`): `errors`
- *   holds every failure in order and `cause` the last one. If `shouldRetry` or `onRetry`
- *   throws, it rejects with that error.
+ *   holds the failures in order, `cause` the last one and `attempts` how many tries ran.
+ *   Memory stays bounded however many tries run (`attempts: Infinity`): when more than
+ *   101 failures happened, `errors` holds the first one and the 100 most recent. If
+ *   `shouldRetry` or `onRetry` throws, it rejects with that error.
  * - Cancellation: `signal` aborted before the call rejects without calling `fn`; an abort
  *   during a wait or during an attempt rejects at once with `signal.reason` and clears
  *   the pending timer (an attempt in progress sees the abort on the same signal).
@@ -178,10 +180,40 @@ function jittered(delay: number, random: () => number): number {
   return delay * r
 }
 
+/** Most recent failures a RetryError keeps, besides the first one. */
+const KEPT_RECENT_ERRORS = 100
+
+/** The first failure and the most recent ones, in order; bounded memory (amortised O(1) per failure). */
+class FailureLog {
+  #first: unknown
+  #count = 0
+  readonly #recent: unknown[] = []
+
+  add(error: unknown): void {
+    if (this.#count++ === 0) {
+      this.#first = error
+      return
+    }
+    const recent = this.#recent
+    recent.push(error)
+    if (recent.length >= 2 * KEPT_RECENT_ERRORS) recent.splice(0, recent.length - KEPT_RECENT_ERRORS)
+  }
+
+  toError(): RetryError {
+    const recent = this.#recent
+    const kept = [this.#first, ...(recent.length > KEPT_RECENT_ERRORS ? recent.slice(-KEPT_RECENT_ERRORS) : recent)]
+    const count = this.#count
+    const error = new RetryError(kept, `Failed after ${count} attempt${count === 1 ? '' : 's'}`)
+    // RetryError counts the errors it holds; some were dropped here, so set the real count.
+    if (count !== kept.length) (error as { attempts: number }).attempts = count
+    return error
+  }
+}
+
 function run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>, config: Config): Promise<T> {
   const signal = config.signal ?? new AbortController().signal
   return new Promise<T>((resolve, reject) => {
-    const errors: unknown[] = []
+    const errors = new FailureLog()
     let attempt = 0
     let timer: ReturnType<typeof setTimeout> | undefined
     let finished = false
@@ -202,11 +234,11 @@ function run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>
         onAbort()
         return
       }
-      errors.push(error)
+      errors.add(error)
       let delayMs: number
       try {
         if (attempt >= config.attempts || (config.shouldRetry !== undefined && !config.shouldRetry(error, attempt))) {
-          if (finish()) reject(new RetryError(errors))
+          if (finish()) reject(errors.toError())
           return
         }
         delayMs = backoffDelay(attempt, config.baseMs, config.maxMs, config.factor)

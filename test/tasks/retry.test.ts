@@ -83,6 +83,21 @@ describe('retry', () => {
     expect(fn).toHaveBeenCalledTimes(3)
   })
 
+  it('keeps memory bounded: after many failures the RetryError holds the first and the 100 most recent, attempts the real count', async () => {
+    vi.useFakeTimers()
+    const { fn, errors } = flaky(1000)
+    const p = retry(fn, { attempts: Infinity, baseMs: 0, shouldRetry: (_, attempt) => attempt < 450 })
+    const settled = p.catch((e: unknown) => e)
+    await vi.runAllTimersAsync()
+    const error = (await settled) as RetryError
+    expect(error).toBeInstanceOf(RetryError)
+    expect(fn).toHaveBeenCalledTimes(450)
+    expect(error.attempts).toBe(450)
+    expect(error.message).toBe('Failed after 450 attempts')
+    expect(error.errors).toEqual([errors[0], ...errors.slice(350, 450)])
+    expect(error.cause).toBe(errors[449])
+  })
+
   it('attempts: 1 tries once and never waits', async () => {
     vi.useFakeTimers()
     const { fn, errors } = flaky(1)
