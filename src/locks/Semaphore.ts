@@ -144,7 +144,7 @@ export class Semaphore {
    * ```
    */
   close(reason?: unknown): void {
-    this.core.close(reason, reason !== undefined)
+    this.core.close(reason)
   }
 
   /**

@@ -123,8 +123,8 @@ export class LockCore {
   readonly clock: Clock
   readonly permits: boolean
   closed = false
+  /** `close(reason)`'s reason; undefined: reject with a fresh ClosedError. */
   closeReason: unknown = undefined
-  hasCloseReason = false
   acquisitions = 0
   contended = 0
   timeouts = 0
@@ -233,7 +233,7 @@ export class LockCore {
 
   /** Closed error for a rejection: the close reason, or a fresh ClosedError. */
   closedError(): unknown {
-    return this.hasCloseReason ? this.closeReason : new ClosedError(`${this.label()} is closed`)
+    return this.closeReason !== undefined ? this.closeReason : new ClosedError(`${this.label()} is closed`)
   }
 
   /** A fresh ReentrancyError. */
@@ -389,11 +389,10 @@ export class LockCore {
   }
 
   /** Rejects every waiter and refuses new requests; held guards stay valid. */
-  close(reason: unknown, hasReason: boolean): void {
+  close(reason: unknown): void {
     if (this.closed) return
     this.closed = true
     this.closeReason = reason
-    this.hasCloseReason = hasReason
     for (let w = this.queue.shift(); w !== undefined; w = this.queue.shift()) {
       this.cleanup(w)
       if (w.token !== undefined) w.token.state = DONE
