@@ -86,9 +86,7 @@ export class ReentryTracker {
 
   /** Whether the current context holds `owner` (and so may not request it again). */
   holds(owner: object): boolean {
-    let node = this.als.getStore()
-    if (node === undefined) return false
-    for (; node !== undefined; node = node.next) {
+    for (let node = this.als.getStore(); node !== undefined; node = node.next) {
       const t = node.token
       if (t.owner !== owner || t.state !== HELD) continue
       // Scoped tokens always refuse; entered ones refuse outside their own job.
