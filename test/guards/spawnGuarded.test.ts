@@ -407,8 +407,46 @@ describe('spawnGuarded: settle timeout', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('defaults to 5000 ms; Infinity waits for ever', async () => {
+  it('defaults to 5000 ms: a stuck task is reported after 5000 ms, not before (with and without options)', async () => {
     expect(DEFAULT_SETTLE_TIMEOUT_MS).toBe(5000)
+    vi.useFakeTimers()
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {})
+    const messages: unknown[] = []
+    const onMessage = (m: unknown): void => {
+      messages.push(m)
+    }
+    subscribe('asyncsafe:guard:settle-timeout', onMessage)
+    try {
+      const { onError, seen } = collector()
+      const stuck = (): Promise<never> => new Promise<never>(() => {})
+      // options without settleTimeoutMs, and no options at all (the shared default config)
+      const withOptions = spawnGuarded(stuck, { onError, name: 'opts' })
+      const bare = spawnGuarded(stuck)
+      let finished = 0
+      const disposals = [withOptions, bare].map((g) =>
+        g[Symbol.asyncDispose]().then(() => {
+          finished++
+        }),
+      )
+      await vi.advanceTimersByTimeAsync(4999)
+      expect(seen).toEqual([])
+      expect(messages).toEqual([])
+      expect(finished).toBe(0)
+      await vi.advanceTimersByTimeAsync(1)
+      await Promise.all(disposals)
+      expect(finished).toBe(2)
+      expect(seen).toHaveLength(1)
+      expect(seen[0]!.error).toBeInstanceOf(TimeoutError)
+      expect(seen[0]!.context).toMatchObject({ area: 'guard', event: 'settle-timeout', name: 'opts' })
+      expect(messages).toHaveLength(2)
+      expect(warn).toHaveBeenCalledTimes(1)
+      expect(vi.getTimerCount()).toBe(0)
+    } finally {
+      unsubscribe('asyncsafe:guard:settle-timeout', onMessage)
+    }
+  })
+
+  it('Infinity waits for ever', async () => {
     vi.useFakeTimers()
     const { onError, seen } = collector()
     const gate = deferred()
