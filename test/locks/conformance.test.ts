@@ -255,13 +255,20 @@ describe.each(Object.entries(factories))('exclusive lock conformance: %s', (_nam
   })
 
   it.runIf(make().cancellable)('timeoutMs 0 fails at once unless grantable now; Infinity means no timeout', async () => {
+    vi.useFakeTimers()
     const lock = make()
     const g = await lock.acquire({ timeoutMs: 0 })
     await expect(lock.acquire({ timeoutMs: 0 })).rejects.toBeInstanceOf(TimeoutError)
     expect(lock.waiting).toBe(0)
-    const inf = lock.acquire({ timeoutMs: Infinity })
+    let settled = false
+    const inf = lock.acquire({ timeoutMs: Infinity }).finally(() => (settled = true))
+    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(2 ** 31)
+    expect(settled).toBe(false)
+    expect(lock.waiting).toBe(1)
     g.release()
     ;(await inf).release()
+    expect(lock.locked).toBe(false)
   })
 
   it.runIf(make().cancellable)('a grant racing an abort is handed on, never leaked (run)', async () => {
@@ -282,11 +289,20 @@ describe.each(Object.entries(factories))('exclusive lock conformance: %s', (_nam
     expect(lock.stats().aborts).toBe(1)
   })
 
-  it('runs fn synchronously when free (asyncsafe) or after acquiring (compat), and returns its value', async () => {
+  it('runs fn synchronously when free (asyncsafe) or a microtask later (compat, as async-mutex), and returns its value', async () => {
     const lock = make()
     const d = deferred<number>()
-    const p = lock.run(() => d.promise)
-    expect(lock.locked || !lock.cancellable).toBe(true)
+    let ran = false
+    const p = lock.run(() => {
+      ran = true
+      return d.promise
+    })
+    // asyncsafe promises a synchronous run; async-mutex runs fn after `await acquire()`.
+    expect(ran).toBe(lock.cancellable)
+    expect(lock.locked).toBe(true) // either way the lock is taken at once
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(ran).toBe(true)
     d.resolve(7)
     await expect(p).resolves.toBe(7)
     expect(lock.locked).toBe(false)

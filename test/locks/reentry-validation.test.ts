@@ -57,7 +57,8 @@ describe('detectReentry', () => {
     let childResult = ''
     await m.runExclusive(async () => {
       await new Promise<void>((resolve) => {
-        setTimeout(() => {
+        // A macrotask started by the holder: it inherits the holder's async context.
+        setImmediate(() => {
           m.lock().then(
             (g) => {
               childResult = 'granted'
@@ -69,7 +70,7 @@ describe('detectReentry', () => {
               resolve()
             },
           )
-        }, 1)
+        })
       })
     })
     expect(childResult).toBe('ReentrancyError')
