@@ -4,7 +4,7 @@
  * @module
  */
 import { ClosedError, TimeoutError } from '../errors.js'
-import { afterGrace, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
+import { DISPOSED, RESOLVED, SettleWait } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
 import { makeTaskConfig, taskConfig, TaskGuard, type GuardedTask, type TaskConfig } from './spawnGuarded.js'
@@ -77,7 +77,7 @@ interface Failure {
  * ```
  */
 export class TaskScope implements Disposable, AsyncDisposable {
-  // Also the internal TaskOwner (children report to it) and GraceItem (afterGrace) shapes,
+  // Also the internal TaskOwner (children report to it) and SettleWaitOwner shapes,
   // checked structurally where `this` is passed as one; not named in `implements` so the
   // public declaration does not reference internal types.
   readonly #name: string | undefined
@@ -96,9 +96,7 @@ export class TaskScope implements Disposable, AsyncDisposable {
   #closed: { readonly why: 'disposed' | 'failed'; readonly cause?: unknown } | undefined
   #disposed = false
   // The `await using` wait for the children to drain (one for the scope, not one per child).
-  #draining: Promise<void> | undefined
-  #resolveDrained: ((value: void) => void) | undefined
-  #drainTimer: ReturnType<typeof setTimeout> | undefined
+  #settleWait: SettleWait | undefined
 
   /**
    * @param options `name`, parent `signal`, `failFast` (default false), `settleTimeoutMs` (default 5000), `onError`
@@ -215,38 +213,19 @@ export class TaskScope implements Disposable, AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     this[Symbol.dispose]()
     if (this.#children.size === 0) return RESOLVED
-    let draining = this.#draining
-    if (draining === undefined) {
-      ;[draining, this.#resolveDrained] = promiseWithResolve<void>()
-      this.#draining = draining
-      // Children that honour their abort settle within the microtasks it causes: a timer
-      // is armed only if some are still running once the microtask queue drained.
-      if (this.#childConfig.settleTimeoutMs !== undefined) {
-        if (fakeTimersInstalled()) this.graceOver()
-        else afterGrace(this)
-      }
-    }
-    return draining
+    // One wait for all the children (shared by concurrent disposers). Children that honour
+    // their abort settle within the microtasks it causes: SettleWait arms a timer only if
+    // some are still running once the microtask queue drained.
+    return (this.#settleWait ??= new SettleWait(this, this.#childConfig.settleTimeoutMs)).promise
   }
 
-  /** @internal Whether the drain wait no longer needs its grace call. */
-  graceMoot(): boolean {
-    return this.#children.size === 0
+  /** @internal SettleWaitOwner: whether a child still runs. */
+  settleRunning(): boolean {
+    return this.#children.size > 0
   }
 
-  /** @internal Children still running once the microtask queue drained: arm the settle timer. */
-  graceOver(): void {
-    if (this.#children.size === 0 || this.#resolveDrained === undefined || this.#drainTimer !== undefined) return
-    this.#drainTimer = setTimeout(drainTimedOut, this.#childConfig.settleTimeoutMs ?? 0, this)
-  }
-
-  /** @internal The drain wait passed settleTimeoutMs: report each straggler. */
-  drainTimedOut(): void {
-    this.#drainTimer = undefined
-    const resolve = this.#resolveDrained
-    if (resolve === undefined) return
-    this.#resolveDrained = undefined
-    const ms = this.#childConfig.settleTimeoutMs
+  /** @internal SettleWaitOwner: the drain wait passed settleTimeoutMs: report each straggler. */
+  settleTimedOut(ms: number): void {
     for (const child of this.#children.keys()) {
       reportError(this.#childConfig.onError, new TimeoutError(`Task did not settle within ${ms} ms of its scope's dispose`, { timeoutMs: ms }), {
         area: 'guard',
@@ -255,7 +234,6 @@ export class TaskScope implements Disposable, AsyncDisposable {
         scope: this.#name,
       })
     }
-    resolve()
   }
 
   /** @internal Parent signal listener. */
@@ -286,15 +264,7 @@ export class TaskScope implements Disposable, AsyncDisposable {
         for (const sibling of [...this.#children.keys()]) sibling.abort(error)
       }
     }
-    if (this.#resolveDrained !== undefined && this.#children.size === 0) {
-      const resolve = this.#resolveDrained
-      this.#resolveDrained = undefined
-      if (this.#drainTimer !== undefined) {
-        clearTimeout(this.#drainTimer)
-        this.#drainTimer = undefined
-      }
-      resolve()
-    }
+    if (this.#children.size === 0) this.#settleWait?.settled()
     // Every join finished by this child reads its failures before any are forgotten
     // (several joins may finish at once and each must get all of its failures).
     let finishedBelow = -1
@@ -331,8 +301,4 @@ export class TaskScope implements Disposable, AsyncDisposable {
       this.#failures = this.#failures.filter((f) => f.seq >= below)
     }
   }
-}
-
-function drainTimedOut(scope: TaskScope): void {
-  scope.drainTimedOut()
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { TimeoutError } from '../errors.js'
-import { afterGrace, afterMicrotasks, DISPOSED, fakeTimersInstalled, promiseWithResolve, RESOLVED } from '../internal/guards-shared.js'
+import { afterMicrotasks, DISPOSED, RESOLVED, SettleWait } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
@@ -35,10 +35,6 @@ export interface SpawnGuardedOptions {
 
 /** Default of `settleTimeoutMs`: long enough for orderly cleanup, short enough that a stuck task cannot hang a shutdown. */
 export const DEFAULT_SETTLE_TIMEOUT_MS = 5_000
-
-function disposeTimedOut(guard: TaskGuard<unknown>): void {
-  guard.disposeTimedOut()
-}
 
 
 /** @internal How a {@link TaskScope} follows its children. */
@@ -124,10 +120,8 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
   #resolveDone: ((value: T) => void) | undefined
   #rejectDone: ((error: unknown) => void) | undefined
   #settled: Promise<void> = RESOLVED
-  // The `await using` wait: the guard is its own grace item (no extra object per dispose).
-  #disposing: Promise<void> | undefined
-  #resolveDisposing: ((value: void) => void) | undefined
-  #disposeTimer: ReturnType<typeof setTimeout> | undefined
+  // The `await using` wait, created only when a dispose finds the task still running.
+  #settleWait: SettleWait | undefined
   #parent: AbortSignal | undefined
   #detached = false
 
@@ -279,14 +273,7 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     const ms = this.#config.settleTimeoutMs
     if (ms === undefined) return this.#settled
     // Concurrent disposers share one wait (and one report).
-    let disposing = this.#disposing
-    if (disposing === undefined) {
-      ;[disposing, this.#resolveDisposing] = promiseWithResolve<void>()
-      this.#disposing = disposing
-      if (fakeTimersInstalled()) this.graceOver()
-      else afterGrace(this)
-    }
-    return disposing
+    return (this.#settleWait ??= new SettleWait(this, ms)).promise
   }
 
   /** @internal Parent signal listener (EventListenerObject: no closure per guard). */
@@ -298,30 +285,18 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
     if (!controller.signal.aborted) controller.abort(parent.reason)
   }
 
-  /** @internal The dispose wait no longer needs its grace call. */
-  graceMoot(): boolean {
-    return this.#state !== 'running'
+  /** @internal SettleWaitOwner: whether the task still runs. */
+  settleRunning(): boolean {
+    return this.#state === 'running'
   }
 
-  /** @internal Still running once the microtask queue drained: arm the settle-timeout timer. */
-  graceOver(): void {
-    if (this.#state !== 'running' || this.#resolveDisposing === undefined || this.#disposeTimer !== undefined) return
-    this.#disposeTimer = setTimeout(disposeTimedOut, this.#config.settleTimeoutMs ?? 0, this as TaskGuard<unknown>)
-  }
-
-  /** @internal The `await using` wait passed settleTimeoutMs. */
-  disposeTimedOut(): void {
-    this.#disposeTimer = undefined
-    const resolve = this.#resolveDisposing
-    if (resolve === undefined) return
-    this.#resolveDisposing = undefined
-    const ms = this.#config.settleTimeoutMs
+  /** @internal SettleWaitOwner: the `await using` wait passed settleTimeoutMs. */
+  settleTimedOut(ms: number): void {
     reportError(this.#config.onError, new TimeoutError(`Task did not settle within ${ms} ms of its abort`, { timeoutMs: ms }), {
       area: 'guard',
       event: 'settle-timeout',
       name: this.#config.name,
     })
-    resolve()
   }
 
   #finish(rejected: boolean, outcome: unknown): void {
@@ -348,15 +323,7 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
       this.#resolveDone = undefined
       this.#rejectDone = undefined
     }
-    const resolveDisposing = this.#resolveDisposing
-    if (resolveDisposing !== undefined) {
-      this.#resolveDisposing = undefined
-      if (this.#disposeTimer !== undefined) {
-        clearTimeout(this.#disposeTimer)
-        this.#disposeTimer = undefined
-      }
-      resolveDisposing()
-    }
+    this.#settleWait?.settled()
     const delivered = this.#owner?.childSettled(this as TaskGuard<unknown>, failed, this.#outcome) ?? false
     // `await done` and `Promise.all([done])` subscribe one turn after the call (a thenable
     // job), possibly after the task settled: decide a little later (see FailureCheck).

@@ -1,6 +1,6 @@
 /**
  * Internals shared by the guards: the abort reason used for dispose-caused aborts,
- * and a shared resolved promise.
+ * a shared resolved promise, and the bounded wait of `await using` ({@link SettleWait}).
  */
 import { DisposedError } from '../errors.js'
 
@@ -119,4 +119,78 @@ export function promiseWithResolve<T>(): [Promise<T>, (value: T) => void] {
  */
 export function fakeTimersInstalled(): boolean {
   return typeof (globalThis.setTimeout as { clock?: unknown }).clock === 'object'
+}
+
+/** The owner of a {@link SettleWait}: a guard or scope whose task(s) the wait follows. */
+export interface SettleWaitOwner {
+  /** Whether something is still running (so the wait still needs its timer). */
+  settleRunning(): boolean
+  /** The wait gave up after `timeoutMs`: report whatever is still running. */
+  settleTimedOut(timeoutMs: number): void
+}
+
+function settleTimedOut(wait: SettleWait, timeoutMs: number): void {
+  wait.timedOut(timeoutMs)
+}
+
+/**
+ * The bounded wait of an `await using` (`[Symbol.asyncDispose]`): resolves when the owner
+ * calls {@link SettleWait.settled}, or after `timeoutMs` once the owner reported its
+ * stragglers. Created only when a dispose finds work still running; concurrent disposers
+ * share it. The timer is armed only if the work is still running once the microtask queue
+ * drained (at once under fake timers), so work that honours its abort never arms one.
+ * `timeoutMs` undefined: no timer, waits for ever.
+ */
+export class SettleWait implements GraceItem {
+  /** Resolves when the wait ends; never rejects. */
+  readonly promise: Promise<void>
+  readonly #owner: SettleWaitOwner
+  readonly #timeoutMs: number | undefined
+  #resolve: ((value: void) => void) | undefined
+  #timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(owner: SettleWaitOwner, timeoutMs: number | undefined) {
+    const [promise, resolve] = promiseWithResolve<void>()
+    this.promise = promise
+    this.#resolve = resolve
+    this.#owner = owner
+    this.#timeoutMs = timeoutMs
+    if (timeoutMs === undefined) return
+    if (fakeTimersInstalled()) this.graceOver()
+    else afterGrace(this)
+  }
+
+  /** The owner's work settled: end the wait (and clear its timer). Idempotent. */
+  settled(): void {
+    const resolve = this.#resolve
+    if (resolve === undefined) return
+    this.#resolve = undefined
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
+    resolve()
+  }
+
+  /** @internal GraceItem: the wait already ended. */
+  graceMoot(): boolean {
+    return this.#resolve === undefined
+  }
+
+  /** @internal GraceItem: still waiting once the microtask queue drained: arm the timer. */
+  graceOver(): void {
+    const ms = this.#timeoutMs
+    if (ms === undefined || this.#resolve === undefined || this.#timer !== undefined || !this.#owner.settleRunning()) return
+    this.#timer = setTimeout(settleTimedOut, ms, this, ms)
+  }
+
+  /** @internal The timer fired: the owner reports its stragglers, then the wait ends. */
+  timedOut(timeoutMs: number): void {
+    this.#timer = undefined
+    const resolve = this.#resolve
+    if (resolve === undefined) return
+    this.#resolve = undefined
+    this.#owner.settleTimedOut(timeoutMs)
+    resolve()
+  }
 }
