@@ -3,7 +3,11 @@
  * get and clear on their own cache (awaiting or not, before or after an await), with a
  * bound of 1 or 2 and no timeout. Nothing may deadlock, and a conservation law must
  * hold: every value ever inserted (all distinct) is, at the end, either still stored
- * or was notified exactly once, never both; size <= capacity; stats agree.
+ * or was notified exactly once, never both; size <= capacity; stats agree. And per key:
+ * notifications start in removal order (a key's values are removed in the order they
+ * were stored under it), and a call starts while another call for the same key runs
+ * only if that one is already inside its own cache call (it may be waiting for this
+ * one, which therefore must not wait for it).
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -33,6 +37,14 @@ describe('re-entrant observers', () => {
           let nextValue = 0
           const inserted = new Set<number>()
           const notified: number[] = []
+          const storedPerKey = new Map<number, number[]>()
+          const startedPerKey = new Map<number, number[]>()
+          const runningPerKey = new Map<number, Set<{ inCacheCall: boolean }>>()
+          const overlaps: string[] = []
+          const store = (key: number, v: number): void => {
+            inserted.add(v)
+            storedPerKey.set(key, [...(storedPerKey.get(key) ?? []), v])
+          }
           let budget = 25 // observer-initiated operations, so cascades end
           let step = 0
           const pending: Promise<unknown>[] = []
@@ -40,16 +52,31 @@ describe('re-entrant observers', () => {
             capacity,
             notifyConcurrency: concurrency,
             notifyTimeoutMs: Infinity,
-            onEvict: async ({ value }) => {
+            onEvict: async ({ key, value }) => {
               notified.push(value)
+              startedPerKey.set(key, [...(startedPerKey.get(key) ?? []), value])
+              const running = runningPerKey.get(key) ?? new Set()
+              runningPerKey.set(key, running)
+              for (const other of running) if (!other.inCacheCall) overlaps.push(`${key}:${value}`)
+              const me = { inCacheCall: false }
+              running.add(me)
+              try {
+                await observe(me)
+              } finally {
+                running.delete(me)
+              }
+            },
+          })
+          const observe = async (me: { inCacheCall: boolean }): Promise<void> => {
               const a = actions[step++ % actions.length]!
               if (a.yieldFirst) await s.schedule(Promise.resolve(), 'observer yields')
               if (budget-- <= 0) return
+              me.inCacheCall = true
               let p: Promise<unknown> | undefined
               switch (a.op) {
                 case 'set': {
                   const v = nextValue++
-                  inserted.add(v)
+                  store(a.key, v)
                   p = cache.set(a.key, v)
                   break
                 }
@@ -69,12 +96,11 @@ describe('re-entrant observers', () => {
                 if (a.awaitIt) await p
                 else pending.push(p)
               }
-            },
-          })
+          }
           for (const [op, key] of driver) {
             if (op === 'set') {
               const v = nextValue++
-              inserted.add(v)
+              store(key, v)
               pending.push(cache.set(key, v))
             } else {
               pending.push(cache.delete(key))
@@ -96,6 +122,11 @@ describe('re-entrant observers', () => {
           expect(new Set(notified).size).toBe(notified.length)
           for (const v of present) expect(notified).not.toContain(v)
           expect([...present, ...notified].sort((a, b) => a - b)).toEqual([...inserted].sort((a, b) => a - b))
+          // Per key: notifications started in removal order, never beside a call not inside a cache call.
+          for (const [key, stored] of storedPerKey) {
+            expect(startedPerKey.get(key) ?? [], `key ${key}`).toEqual(stored.filter((v) => !present.includes(v)))
+          }
+          expect(overlaps).toEqual([])
           const st = cache.stats()
           const removals = (Object.values(st.evictions) as number[]).reduce((a, b) => a + b, 0)
           expect(removals).toBe(notified.length)
