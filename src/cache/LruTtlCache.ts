@@ -50,6 +50,10 @@ const nativePerformance = (globalThis as { performance?: { now(): number } }).pe
 // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity only, never called
 const nativeNow = nativePerformance?.now
 
+function disposedError(method: string): DisposedError {
+  return new DisposedError(`asyncsafe cache ${method}: the cache was disposed`)
+}
+
 function checkConcurrency(value: unknown): number {
   if (value === undefined) return DEFAULT_NOTIFY_CONCURRENCY
   if (value === Infinity) return Infinity
@@ -70,7 +74,10 @@ function checkTtl(option: string, value: unknown): number | undefined {
  * notifications to one observer run one after another, in removal order).
  *
  * Fairness: observer calls start in removal order, FIFO, as slots free up; a call
- * caused by an observer's own cache call runs at once in its parent's slot.
+ * caused by an observer's own cache call runs in its parent's slot, after the calls
+ * of its key removed before it (which then run in that slot too), never waiting for
+ * its parent. Only a wait cycle between nested cascades (each observer awaiting a
+ * call queued behind the other) lets two calls of one key overlap, rather than hang.
  * Cancellation: `getOrLoad` callers leave with their `signal` or `timeoutMs`; the
  * loader's signal aborts once every caller left, and that load's result is not stored.
  *
@@ -102,7 +109,6 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private expires: Float64Array
   private head = NIL
   private tail = NIL
-  private count = 0
   private used = 0
   private readonly free: number[] = []
   private readonly dispatcher: NotificationDispatcher<K, V>
@@ -130,7 +136,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   private pruneTimer: ReturnType<typeof setInterval> | undefined
-  private disposed: Promise<void> | undefined
+  private disposed = false
   private disposeReason: DisposedError | undefined
 
   /**
@@ -170,7 +176,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /** Number of entries stored (entries that expired but were not found yet included). */
   get size(): number {
-    return this.count
+    return this.index.size
   }
 
   /**
@@ -232,7 +238,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * when this returns; the promise resolves once the notifications this call caused
    * (`'replaced'`, `'evicted'`, `'expired'`) have settled, and never rejects because an
    * observer failed. Setting the very same value (`Object.is`) notifies nothing but
-   * still refreshes recency and TTL. Rejects with a RangeError for a bad `ttlMs`.
+   * still refreshes recency and TTL. Rejects with a RangeError for a bad `ttlMs`, and
+   * with a `DisposedError` (storing nothing) once the cache was disposed.
    *
    * @example
    * ```ts
@@ -241,6 +248,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * ```
    */
   set(key: K, value: V, options?: SetOptions): Promise<void> {
+    if (this.disposed) return Promise.reject(disposedError('set'))
     let ttl = this.defaultTtl
     if (options !== undefined) {
       try {
@@ -287,7 +295,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    */
   pruneExpired(): Promise<number> {
     let removed = 0
-    if (this.count !== 0) {
+    if (this.index.size !== 0) {
       const now = this.now()
       let i = this.tail
       while (i !== NIL) {
@@ -326,7 +334,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * (rejecting with a `TimeoutError`) without affecting the others; when every caller
    * left, the loader's signal aborts and its result is not stored, and the next caller
    * starts a fresh load. `set`, `delete` or `clear` of the key during a load detach the
-   * load (its callers still get its result; it is not stored).
+   * load (its callers still get its result; it is not stored). Once the cache was
+   * disposed it rejects with a `DisposedError` without calling the loader.
    *
    * @example
    * ```ts
@@ -347,6 +356,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       return Promise.reject(error)
     }
     if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.disposed) return Promise.reject(disposedError('getOrLoad'))
     const i = this.liveIndex(key)
     if (i !== NIL) {
       this.hits++
@@ -355,8 +365,9 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     }
     this.misses++
     if (timeoutMs === 0) return Promise.reject(new TimeoutError('asyncsafe cache getOrLoad: timeoutMs 0 and no live entry', { timeoutMs: 0 }))
+    // The map holds only loads still running: a settled one leaves it in its onDone.
     let flight = this.flights.get(key)
-    if (flight?.running) {
+    if (flight !== undefined) {
       this.coalesced++
     } else {
       this.loads++
@@ -451,7 +462,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       observerErrors: d.errors,
       observerTimeouts: d.timeouts,
       pendingNotifications: d.pending,
-      size: this.count,
+      size: this.index.size,
       capacity: this.capacity,
     }
   }
@@ -472,7 +483,9 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   /**
    * Disposes the cache at once: stops the prune timer, aborts loads in flight (their
    * callers reject with a `DisposedError`) and clears every entry (notified
-   * `'cleared'`), without waiting for the observers. Idempotent; never throws.
+   * `'cleared'`), without waiting for the observers. Idempotent; never throws. A
+   * disposed cache stays empty: `set` and `getOrLoad` reject with a `DisposedError`;
+   * `get`, `has`, `peek`, `delete`, `clear` and the rest keep working (on nothing).
    *
    * @example
    * ```ts
@@ -480,13 +493,14 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * ```
    */
   [Symbol.dispose](): void {
-    if (this.disposed !== undefined) return
-    this.disposed = this.teardown()
+    this.teardown()
   }
 
   /**
-   * Disposes the cache like `[Symbol.dispose]`, then waits until every notification
-   * has settled (each bounded by `notifyTimeoutMs`). Idempotent; never rejects.
+   * Disposes the cache like `[Symbol.dispose]`, then waits like `settled()` until every
+   * notification has settled (each bounded by `notifyTimeoutMs`); awaited inside an
+   * observer, it does not wait for calls that need that observer's own slot or chain.
+   * Idempotent; never rejects.
    *
    * @example
    * ```ts
@@ -494,26 +508,27 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
-    this.disposed ??= this.teardown()
-    return this.disposed
+    this.teardown()
+    // Asked per caller: what an observer may wait for differs from what the owner may.
+    return this.dispatcher.settled()
   }
 
   // ---------------------------------------------------------------- internals
 
-  private teardown(): Promise<void> {
+  private teardown(): void {
+    if (this.disposed) return
+    this.disposed = true
     if (this.pruneTimer !== undefined) {
       clearInterval(this.pruneTimer)
       this.pruneTimer = undefined
     }
     const flights = [...this.flights.values()]
-    this.flights.clear()
     if (flights.length !== 0) {
       const reason = (this.disposeReason = new DisposedError('The cache was disposed while this load was in flight'))
       for (const f of flights) f.abort(reason)
     }
     this.clearEntries()
     void this.dispatcher.take()
-    return this.dispatcher.settled()
   }
 
   /** A real clock reading; with the native clock, remembered for the current job. */
@@ -589,7 +604,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       }
       return
     }
-    if (this.count === this.capacity) {
+    if (this.index.size === this.capacity) {
       const victim = this.tail
       const vexp = this.expires[victim]!
       this.remove(victim, vexp === Infinity || this.isLive(vexp) ? 'evicted' : 'expired')
@@ -604,7 +619,6 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     if (this.head !== NIL) this.prev[this.head] = slot
     else this.tail = slot
     this.head = slot
-    this.count++
   }
 
   private allocate(): number {
@@ -652,14 +666,13 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.keyAt[i] = undefined
     this.valueAt[i] = undefined
     this.free.push(i)
-    this.count--
     this[cause]++
     this.dispatcher.notify(key, value, cause)
   }
 
   private clearEntries(): void {
     this.flights.clear()
-    if (this.count === 0) return
+    if (this.index.size === 0) return
     const now = this.now()
     let i = this.tail
     while (i !== NIL) {
@@ -671,7 +684,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /** Calls `visit` for each live entry, most recently used first, removing expired ones. */
   private sweep(visit: (i: number) => void): void {
-    if (this.count === 0) return
+    if (this.index.size === 0) return
     const now = this.now()
     let i = this.head
     let removedAny = false
