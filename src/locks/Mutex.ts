@@ -72,7 +72,7 @@ export class Mutex {
    */
   lock(options?: WaitOptions): Promise<LockGuard> {
     const core = this.core
-    if (options === undefined && core.reentry === undefined && core.available === 1 && core.queue.size === 0) {
+    if (options === undefined && core.reentry === undefined && core.grantable(1)) {
       return Promise.resolve(core.grantNow(1, undefined))
     }
     try {
@@ -106,7 +106,7 @@ export class Mutex {
    */
   runExclusive<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
     const core = this.core
-    if (options === undefined && typeof fn === 'function' && core.reentry === undefined && core.available === 1 && core.queue.size === 0) {
+    if (options === undefined && typeof fn === 'function' && core.reentry === undefined && core.grantable(1)) {
       return core.runNow(fn, 1)
     }
     try {

@@ -81,7 +81,7 @@ export class RwLock {
    */
   read(options?: WaitOptions): Promise<LockGuard> {
     const core = this.core
-    if (options === undefined && core.reentry === undefined && core.queue.size === 0 && core.available !== 0) {
+    if (options === undefined && core.reentry === undefined && core.grantable(1)) {
       return Promise.resolve(core.grantNow(1, undefined))
     }
     try {
@@ -101,7 +101,7 @@ export class RwLock {
    */
   write(options?: WaitOptions): Promise<LockGuard> {
     const core = this.core
-    if (options === undefined && core.reentry === undefined && core.queue.size === 0 && core.available === EXCLUSIVE) {
+    if (options === undefined && core.reentry === undefined && core.grantable(EXCLUSIVE)) {
       return Promise.resolve(core.grantNow(EXCLUSIVE, undefined))
     }
     try {
@@ -144,6 +144,10 @@ export class RwLock {
    * ```
    */
   runRead<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    const core = this.core
+    if (options === undefined && typeof fn === 'function' && core.reentry === undefined && core.grantable(1)) {
+      return core.runNow(fn, 1)
+    }
     try {
       checkFunction('fn', fn)
       return this.core.run(fn, 1, parseWaitOptions(options))
@@ -161,6 +165,10 @@ export class RwLock {
    * ```
    */
   runWrite<T>(fn: () => T | PromiseLike<T>, options?: WaitOptions): Promise<T> {
+    const core = this.core
+    if (options === undefined && typeof fn === 'function' && core.reentry === undefined && core.grantable(EXCLUSIVE)) {
+      return core.runNow(fn, EXCLUSIVE)
+    }
     try {
       checkFunction('fn', fn)
       return this.core.run(fn, EXCLUSIVE, parseWaitOptions(options))

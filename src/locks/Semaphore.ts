@@ -91,7 +91,7 @@ export class Semaphore {
    */
   acquire(n = 1, options?: WaitOptions): Promise<Permit> {
     const core = this.core
-    if (n === 1 && options === undefined && core.queue.size === 0 && core.available !== 0 && !core.closed) {
+    if (n === 1 && options === undefined && core.grantable(1)) {
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a core built with permits=true creates Permit instances
       return Promise.resolve(core.grantNow(1, undefined) as Permit)
     }

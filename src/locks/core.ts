@@ -268,7 +268,7 @@ export class LockCore {
       if (this.reentry.holds(this)) return Promise.reject(this.reentrancyError())
       token = scoped ? this.reentry.scoped(this) : this.reentry.enter(this)
     }
-    if (this.queue.size === 0 && this.available >= weight) return this.grantNow(weight, token)
+    if (this.grantable(weight)) return this.grantNow(weight, token)
     if (timeoutMs === 0) {
       if (token !== undefined) token.state = DONE
       this.timeouts++
@@ -307,7 +307,7 @@ export class LockCore {
 
   /** `runExclusive`/`run`: `fn` runs synchronously when grantable now. */
   run<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
-    if (this.reentry === undefined && wait.signal === undefined && this.queue.size === 0 && this.available >= weight && !this.closed) {
+    if (this.reentry === undefined && wait.signal === undefined && this.grantable(weight)) {
       return this.runNow(fn, weight)
     }
     return this.runSlow(fn, weight, wait)
