@@ -1,42 +1,83 @@
 /**
- * Joining a `Flight` with the conventional wait options `{ signal, timeoutMs }`:
- * a waiter's timeout behaves like its own abort (it leaves the run, rejecting with a
- * `TimeoutError`), so the last waiter timing out abandons a run nobody owns.
+ * The conventional wait options `{ signal, timeoutMs }` of the tasks module, in one place:
+ * parsing them at the opening of a join, and bounding a wait by them. A waiter's timeout
+ * behaves like its own abort (it leaves, rejecting with a `TimeoutError`), so the last
+ * waiter of a `Flight` timing out abandons a run nobody owns.
  */
 
-import { TimeoutError } from '../errors.js'
+import { DisposedError, TimeoutError } from '../errors.js'
 import type { Flight } from './flight.js'
+import { checkOptions, checkSignal, checkTimeout } from './validate.js'
+
+/** The validated `{ signal, timeoutMs }` of one wait. */
+export interface WaitRequest {
+  readonly signal: AbortSignal | undefined
+  readonly timeoutMs: number | undefined
+}
 
 /**
- * Joins `flight` as one waiter. Without `timeoutMs` this is `flight.join(signal)` (no
- * extra allocation). With it, the waiter leaves after `timeoutMs` with a `TimeoutError`;
- * its timer and its link to `signal` are removed as soon as the wait settles.
- * The caller handles `timeoutMs === 0` (nothing to wait for) itself.
+ * The common opening of a join (`Initializer.get`, `SingleFlightGroup.run`): validates
+ * `options` and returns them, or the rejected promise to return at once instead: bad
+ * options, a signal already aborted (its reason), or a disposed owner (`disposedMessage`
+ * given: a `DisposedError` with it). The caller handles `timeoutMs === 0` itself (what
+ * can be granted at once differs).
  */
-export function joinFlight<T>(flight: Flight<T>, signal: AbortSignal | undefined, timeoutMs: number | undefined, label: string): Promise<T> {
-  if (timeoutMs === undefined || !flight.running) return flight.join(signal)
+export function openWait(options: unknown, disposedMessage: string | undefined): WaitRequest | Promise<never> {
+  let request: WaitRequest
+  try {
+    const opts = checkOptions<WaitRequest>('options', options)
+    request = { signal: checkSignal('signal', opts.signal), timeoutMs: checkTimeout('timeoutMs', opts.timeoutMs) }
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  if (request.signal?.aborted) return Promise.reject(request.signal.reason)
+  if (disposedMessage !== undefined) return Promise.reject(new DisposedError(disposedMessage))
+  return request
+}
+
+/**
+ * Runs `wait(deadline)`, where `deadline` aborts with `signal`'s reason when `signal`
+ * aborts, or with `timeoutError(timeoutMs)` after `timeoutMs`; the timer and the link to `signal`
+ * are removed as soon as the wait settles. `wait` must leave and reject with
+ * `deadline.reason` when `deadline` aborts. Without `timeoutMs` this is `wait(signal)`
+ * (no extra allocation). The caller handles `timeoutMs === 0` itself.
+ */
+export function waitWithDeadline<T>(signal: AbortSignal | undefined, timeoutMs: number | undefined, timeoutError: (timeoutMs: number) => unknown, wait: (deadline: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (timeoutMs === undefined) return wait(signal)
   const controller = new AbortController()
   const timer = setTimeout(() => {
-    controller.abort(new TimeoutError(`${label} timed out after ${timeoutMs} ms`, { timeoutMs }))
+    controller.abort(timeoutError(timeoutMs))
   }, timeoutMs)
-  let unlink: (() => void) | undefined
+  let onAbort: (() => void) | undefined
   if (signal !== undefined) {
-    const onAbort = (): void => {
+    onAbort = () => {
       controller.abort(signal.reason)
     }
     signal.addEventListener('abort', onAbort, { once: true })
-    unlink = () => {
-      signal.removeEventListener('abort', onAbort)
-    }
   }
-  const waiting = flight.join(controller.signal)
+  const waiting = wait(controller.signal)
   const cleanup = (): void => {
     clearTimeout(timer)
-    unlink?.()
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
   }
   // Both handlers given: this derived promise never rejects.
   waiting.then(cleanup, cleanup)
   return waiting
+}
+
+/**
+ * Joins `flight` as one waiter, bounded by `signal` and `timeoutMs` (a `TimeoutError`
+ * labelled `label` after that long). Without `timeoutMs` this is `flight.join(signal)`.
+ * The caller handles `timeoutMs === 0` (nothing to wait for) itself.
+ */
+export function joinFlight<T>(flight: Flight<T>, signal: AbortSignal | undefined, timeoutMs: number | undefined, label: string): Promise<T> {
+  if (timeoutMs === undefined || !flight.running) return flight.join(signal)
+  return waitWithDeadline(
+    signal,
+    timeoutMs,
+    (ms) => new TimeoutError(`${label} timed out after ${ms} ms`, { timeoutMs: ms }),
+    (deadline) => flight.join(deadline),
+  )
 }
 
 /** The `TimeoutError` of a `timeoutMs: 0` wait that cannot be granted at once. */

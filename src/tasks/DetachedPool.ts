@@ -16,6 +16,7 @@ import {
   checkSignal,
   checkTimeout,
 } from '../internal/validate.js'
+import { waitWithDeadline } from '../internal/tasks-join.js'
 import { isThenable } from '../internal/thenable.js'
 
 /** A detached task: called as `task(signal)`; the signal aborts when the task times out. */
@@ -91,7 +92,8 @@ interface Job {
 
 interface DrainWaiter {
   resolve: () => void
-  cleanup: () => void
+  /** Unlinks the waiter from its deadline signal, if it has one. */
+  cleanup: (() => void) | undefined
 }
 
 const DEFAULT_CONCURRENCY = 8
@@ -253,36 +255,29 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.idle()) return Promise.resolve()
     if (timeoutMs === 0) return Promise.reject(this.drainTimeout(0))
+    return waitWithDeadline(
+      signal,
+      timeoutMs,
+      (ms) => this.drainTimeout(ms),
+      (deadline) => this.waitIdle(deadline),
+    )
+  }
+
+  /** Resolves once the pool is idle; leaves and rejects with `deadline.reason` when `deadline` aborts first. */
+  private waitIdle(deadline: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      let onAbort: (() => void) | undefined
-      const waiter: DrainWaiter = {
-        resolve,
-        cleanup: () => {
-          if (timer !== undefined) clearTimeout(timer)
-          if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
-        },
-      }
-      const leave = (error: unknown): void => {
+      const waiter: DrainWaiter = { resolve, cleanup: undefined }
+      this.drainWaiters.push(waiter)
+      if (deadline === undefined) return
+      const onAbort = (): void => {
         const i = this.drainWaiters.indexOf(waiter)
         if (i !== -1) this.drainWaiters.splice(i, 1)
-        waiter.cleanup()
-        reject(error)
+        reject(deadline.reason)
       }
-      if (timeoutMs !== undefined) {
-        const ms = timeoutMs
-        timer = setTimeout(() => {
-          leave(this.drainTimeout(ms))
-        }, ms)
+      deadline.addEventListener('abort', onAbort, { once: true })
+      waiter.cleanup = () => {
+        deadline.removeEventListener('abort', onAbort)
       }
-      if (signal !== undefined) {
-        const s = signal
-        onAbort = () => {
-          leave(s.reason)
-        }
-        s.addEventListener('abort', onAbort, { once: true })
-      }
-      this.drainWaiters.push(waiter)
     })
   }
 
@@ -428,7 +423,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       const waiters = this.drainWaiters
       this.drainWaiters = []
       for (const w of waiters) {
-        w.cleanup()
+        w.cleanup?.()
         w.resolve()
       }
     }

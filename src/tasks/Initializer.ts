@@ -6,9 +6,9 @@
 
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
-import { immediateTimeout, joinFlight } from '../internal/tasks-join.js'
+import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkTimeout } from '../internal/validate.js'
 
 /** State of an {@link Initializer}. */
 export type InitializerState = 'idle' | 'running' | 'ready' | 'failed'
@@ -86,6 +86,10 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
   private readonly init: InitFunction<T>
   private readonly timeoutMs: number | undefined
   private readonly name: string | undefined
+  /** `Initializer` or `Initializer "name"`: labels errors (computed once). */
+  private readonly label: string
+  /** `<label> get`: labels the timeouts of `get`. */
+  private readonly getLabel: string
   private readonly onError: OnError | undefined
   private flight: Flight<T> | undefined
   private settled: 'idle' | 'ready' | 'failed' = 'idle'
@@ -104,6 +108,8 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
     const opts = checkOptions<InitializerOptions>('options', options)
     this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     this.name = checkOptionalString('name', opts.name)
+    this.label = this.name === undefined ? 'Initializer' : `Initializer "${this.name}"`
+    this.getLabel = `${this.label} get`
     this.onError = checkOptionalFunction<OnError>('onError', opts.onError)
   }
 
@@ -153,21 +159,14 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
    * ```
    */
   get(options?: InitializerGetOptions): Promise<T> {
-    let signal: AbortSignal | undefined
-    let timeoutMs: number | undefined
-    try {
-      const opts = checkOptions<InitializerGetOptions>('options', options)
-      signal = checkSignal('signal', opts.signal)
-      timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.disposed) return Promise.reject(new DisposedError(`Initializer${this.label()} was disposed`))
-    if (this.settled === 'ready' && this.flight === undefined) return Promise.resolve(this.readyValue as T)
-    if (timeoutMs === 0) return Promise.reject(immediateTimeout(`Initializer${this.label()} get`))
+    const request = openWait(options, this.disposed ? `${this.label} was disposed` : undefined)
+    if (request instanceof Promise) return request
+    const { signal, timeoutMs } = request
+    // Ready means no run in flight (a run starts only from 'idle' or 'failed').
+    if (this.settled === 'ready') return Promise.resolve(this.readyValue as T)
+    if (timeoutMs === 0) return Promise.reject(immediateTimeout(this.getLabel))
     const flight = this.flight ?? this.launch(false)
-    return joinFlight(flight, signal, timeoutMs, `Initializer${this.label()} get`)
+    return joinFlight(flight, signal, timeoutMs, this.getLabel)
   }
 
   /**
@@ -180,24 +179,20 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
    * ```
    */
   reset(): void {
-    this.clear(new DOMException(`Initializer${this.label()} was reset`, 'AbortError'))
+    this.clear(new DOMException(`${this.label} was reset`, 'AbortError'))
   }
 
   /** Aborts the run in flight, forgets the value, leaves the state `'idle'` and refuses new work. Idempotent. */
   [Symbol.dispose](): void {
     if (this.disposed) return
     this.disposed = true
-    this.clear(new DisposedError(`Initializer${this.label()} was disposed`))
+    this.clear(new DisposedError(`${this.label} was disposed`))
   }
 
   /** Same as `[Symbol.dispose]()`; resolves at once (the aborted run is not awaited: it may ignore its signal). */
   [Symbol.asyncDispose](): Promise<void> {
     this[Symbol.dispose]()
     return Promise.resolve()
-  }
-
-  private label(): string {
-    return this.name === undefined ? '' : ` "${this.name}"`
   }
 
   private clear(reason: unknown): void {
@@ -213,7 +208,7 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
     const flight: Flight<T> = new Flight<T>({
       owned,
       timeoutMs: this.timeoutMs,
-      label: `Initializer${this.label()}`,
+      label: this.label,
       onDone: (done) => {
         this.settle(done)
       },

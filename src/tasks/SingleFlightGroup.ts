@@ -6,8 +6,8 @@
 
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
-import { immediateTimeout, joinFlight } from '../internal/tasks-join.js'
-import { checkFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'
+import { checkFunction, checkOptionalString, checkOptions, checkTimeout } from '../internal/validate.js'
 
 /** Options of a {@link SingleFlightGroup}. */
 export interface SingleFlightGroupOptions {
@@ -60,7 +60,10 @@ export interface SingleFlightRunOptions {
 export class SingleFlightGroup<K, T> implements Disposable {
   private readonly flights = new Map<K, Flight<T>>()
   private readonly timeoutMs: number | undefined
-  private readonly name: string | undefined
+  /** `SingleFlightGroup run` or `SingleFlightGroup "name" run`: labels timeouts. */
+  private readonly runLabel: string
+  /** Message of the DisposedError of a disposed group. */
+  private readonly disposedMessage: string
   private disposed = false
 
   /**
@@ -70,7 +73,10 @@ export class SingleFlightGroup<K, T> implements Disposable {
   constructor(options?: SingleFlightGroupOptions) {
     const opts = checkOptions<SingleFlightGroupOptions>('options', options)
     this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
-    this.name = checkOptionalString('name', opts.name)
+    const name = checkOptionalString('name', opts.name)
+    const label = name === undefined ? 'SingleFlightGroup' : `SingleFlightGroup "${name}"`
+    this.runLabel = `${label} run`
+    this.disposedMessage = `${label} was disposed`
   }
 
   /** Number of keys with a run in flight. */
@@ -93,24 +99,20 @@ export class SingleFlightGroup<K, T> implements Disposable {
    * ```
    */
   run(key: K, fn: (signal: AbortSignal) => T | PromiseLike<T>, options?: SingleFlightRunOptions): Promise<T> {
-    let signal: AbortSignal | undefined
-    let timeoutMs: number | undefined
     try {
       checkFunction('fn', fn)
-      const opts = checkOptions<SingleFlightRunOptions>('options', options)
-      signal = checkSignal('signal', opts.signal)
-      timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     } catch (error) {
       return Promise.reject(error)
     }
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.disposed) return Promise.reject(new DisposedError(`SingleFlightGroup${this.label()} was disposed`))
-    if (timeoutMs === 0) return Promise.reject(immediateTimeout(`SingleFlightGroup${this.label()} run`))
+    const request = openWait(options, this.disposed ? this.disposedMessage : undefined)
+    if (request instanceof Promise) return request
+    const { signal, timeoutMs } = request
+    if (timeoutMs === 0) return Promise.reject(immediateTimeout(this.runLabel))
     let flight = this.flights.get(key)
     if (flight === undefined) {
       const created: Flight<T> = new Flight<T>({
         timeoutMs: this.timeoutMs,
-        label: `SingleFlightGroup${this.label()} run`,
+        label: this.runLabel,
         onDone: () => {
           if (this.flights.get(key) === created) this.flights.delete(key)
         },
@@ -119,7 +121,7 @@ export class SingleFlightGroup<K, T> implements Disposable {
       created.start(fn)
       flight = created
     }
-    return joinFlight(flight, signal, timeoutMs, `SingleFlightGroup${this.label()} run`)
+    return joinFlight(flight, signal, timeoutMs, this.runLabel)
   }
 
   /**
@@ -152,13 +154,9 @@ export class SingleFlightGroup<K, T> implements Disposable {
   [Symbol.dispose](): void {
     if (this.disposed) return
     this.disposed = true
-    const reason = new DisposedError(`SingleFlightGroup${this.label()} was disposed`)
+    const reason = new DisposedError(this.disposedMessage)
     const flights = [...this.flights.values()]
     this.flights.clear()
     for (const flight of flights) flight.abort(reason)
-  }
-
-  private label(): string {
-    return this.name === undefined ? '' : ` "${this.name}"`
   }
 }

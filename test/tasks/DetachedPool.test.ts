@@ -358,6 +358,22 @@ describe('DetachedPool', () => {
     await expect(pool.drain(-1)).rejects.toThrow(RangeError)
   })
 
+  it('a drain bounded by both a signal and a timeout that succeeds leaves no timer and no listener', async () => {
+    vi.useFakeTimers()
+    const pool = new DetachedPool({ timeoutMs: Infinity, onError: () => {} })
+    const { task, gates } = gated()
+    pool.run(task)
+    const ac = new AbortController()
+    const before = abortListenerCount(ac.signal)
+    const drained = pool.drain({ timeoutMs: 1_000, signal: ac.signal })
+    expect(abortListenerCount(ac.signal)).toBe(before + 1)
+    await flushMicrotasks()
+    gates[0]!.resolve()
+    await drained
+    expect(abortListenerCount(ac.signal)).toBe(before)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('await using: dispose closes and drains', async () => {
     const { task, gates } = gated()
     let ref!: DetachedPool
