@@ -187,6 +187,23 @@ describe('TaskScope: join and failures', () => {
     await expect(scope.join()).resolves.toBeUndefined()
   })
 
+  it('a join delivers at most the last 1000 failures, in order, however many happened', async () => {
+    const { onError } = collector()
+    const scope = new TaskScope({ onError })
+    const errors = Array.from({ length: 2500 }, (_, i) => new Error(`e${i}`))
+    for (const error of errors) {
+      scope.spawn(async () => {
+        throw error
+      })
+    }
+    const error = await scope.join().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect((error as AggregateError).errors).toEqual(errors.slice(1500))
+    await expect(scope.join()).resolves.toBeUndefined()
+  })
+
   it("a child failure observed on the child's done is not reported", async () => {
     const { onError, seen } = collector()
     const scope = new TaskScope({ onError })
