@@ -238,7 +238,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * when this returns; the promise resolves once the notifications this call caused
    * (`'replaced'`, `'evicted'`, `'expired'`) have settled, and never rejects because an
    * observer failed. Setting the very same value (`Object.is`) notifies nothing but
-   * still refreshes recency and TTL. Rejects with a RangeError for a bad `ttlMs`, and
+   * still refreshes recency and TTL, also over an expired entry (counted in
+   * `evictions.expired`, not notified, since that value is live again). Rejects with a RangeError for a bad `ttlMs`, and
    * with a `DisposedError` (storing nothing) once the cache was disposed.
    *
    * @example
@@ -596,8 +597,10 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       this.expires[i] = exp
       if (i !== this.head) this.moveToHead(i)
       if (!wasLive) {
+        // Counted, but the very same value stored again is not notified: an observer
+        // releasing it (value.close()) would release the value now live.
         this.expired++
-        this.dispatcher.notify(key, old, 'expired')
+        if (!Object.is(old, value)) this.dispatcher.notify(key, old, 'expired')
       } else if (!Object.is(old, value)) {
         this.replaced++
         this.dispatcher.notify(key, old, 'replaced')

@@ -175,7 +175,7 @@ describe('semantics', () => {
     await cache.set('a', 1, { ttlMs: 5 })
     await cache.set('b', 1, { ttlMs: 5 })
     clock.t = 6
-    await cache.set('a', 1)
+    await cache.set('a', 2)
     expect(seen).toEqual([['a', 'expired']])
     await cache.set('c', 1) // evicts b, which had expired
     expect(seen).toEqual([
@@ -183,6 +183,21 @@ describe('semantics', () => {
       ['b', 'expired'],
     ])
     expect(cache.stats().evictions).toMatchObject({ expired: 2, evicted: 0, replaced: 0 })
+  })
+
+  it('set of the very same value over its expired entry counts an expiry but does not notify it (the value is live again)', async () => {
+    const clock = { t: 0 }
+    const closed: string[] = []
+    const conn = { id: 'c1', close: () => closed.push('c1') }
+    const cache = new LruTtlCache<string, typeof conn>({ capacity: 2, clock: () => clock.t, onEvict: ({ value }) => value.close() })
+    await cache.set('a', conn, { ttlMs: 5 })
+    clock.t = 6
+    await cache.set('a', conn)
+    expect(closed).toEqual([])
+    expect(cache.get('a')).toBe(conn)
+    expect(cache.stats().evictions).toMatchObject({ expired: 1, replaced: 0 })
+    await cache.set('a', { id: 'c2', close: () => closed.push('c2') })
+    expect(closed).toEqual(['c1']) // replaced: the old value is released once
   })
 
   it('has, peek, keys and entries never show an expired entry and never change recency', async () => {

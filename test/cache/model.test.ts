@@ -2,10 +2,12 @@
  * Model-based tests: random command sequences run against LruTtlCache and against a
  * plain reference model (an array in recency order, most recently used first), with an
  * injected clock for TTLs and observers whose completion order is chosen by
- * `fc.scheduler()`. After every command: contents, recency order, size <= capacity and
- * stats match; at the end, the multiset of (key, cause) notifications matches, each
- * key's notifications to an observer arrived in removal order, and the concurrency
- * bound held.
+ * `fc.scheduler()`. Values are unique (a re-set of the very same value is its own
+ * command), so a notification names its removal. After every command: contents,
+ * recency order, size <= capacity and stats match; at the end, the multiset of
+ * (key, value, cause) notifications matches, each key's notifications to an observer
+ * started in removal order with at most one running per key, and the concurrency bound
+ * held.
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
@@ -28,18 +30,25 @@ interface Model {
   defaultTtl: number | undefined
   now: number
   entries: ModelEntry[] // most recently used first
-  removals: [Key, EvictionCause][]
+  removals: Removal[]
+  /** Expiries counted but not notified: the very same value was set over its expired entry. */
+  silentExpired: number
+  nextValue: number
   hits: number
   misses: number
   loads: number
 }
 
+type Removal = [Key, number, EvictionCause]
+
 interface Real {
   cache: LruTtlCache<Key, number>
   clock: { t: number }
-  started: [Key, EvictionCause][]
+  started: Removal[]
   running: number
   maxRunning: number
+  runningPerKey: Map<Key, number>
+  maxRunningPerKey: number
   promises: Promise<unknown>[]
 }
 
@@ -50,7 +59,7 @@ function modelFind(m: Model, key: Key): number {
 function modelRemove(m: Model, index: number, cause: EvictionCause): void {
   const [e] = m.entries.splice(index, 1)
   const expired = e!.exp < m.now
-  m.removals.push([e!.key, expired ? 'expired' : cause])
+  m.removals.push([e!.key, e!.value, expired ? 'expired' : cause])
 }
 
 /** Looks a key up like get/has/peek: an expired entry is removed and notified. */
@@ -70,37 +79,43 @@ function check(m: Model, r: Real): void {
   const s = r.cache.stats()
   expect({ hits: s.hits, misses: s.misses }).toEqual({ hits: m.hits, misses: m.misses })
   const counts: Record<EvictionCause, number> = { evicted: 0, expired: 0, deleted: 0, replaced: 0, cleared: 0 }
-  for (const [, cause] of m.removals) counts[cause]++
+  for (const [, , cause] of m.removals) counts[cause]++
+  counts.expired += m.silentExpired
   expect(s.evictions).toEqual(counts)
 }
 
+/** Sets a fresh value, or with `same` the value already stored under the key (if any). */
 class SetCommand implements fc.AsyncCommand<Model, Real> {
   constructor(
     readonly key: Key,
-    readonly value: number,
+    readonly same: boolean,
     readonly ttl: number | undefined,
   ) {}
   check = (): boolean => true
-  applyToModel(m: Model): void {
-    const ttl = this.ttl ?? m.defaultTtl
+  static applyToModel(m: Model, key: Key, value: number, ttlMs: number | undefined): void {
+    const ttl = ttlMs ?? m.defaultTtl
     const exp = ttl === undefined ? Infinity : m.now + ttl
-    const i = modelFind(m, this.key)
+    const i = modelFind(m, key)
     if (i !== -1) {
       const old = m.entries[i]!
       m.entries.splice(i, 1)
-      if (old.exp < m.now) m.removals.push([old.key, 'expired'])
-      else if (!Object.is(old.value, this.value)) m.removals.push([old.key, 'replaced'])
+      if (old.exp < m.now) {
+        if (Object.is(old.value, value)) m.silentExpired++
+        else m.removals.push([old.key, old.value, 'expired'])
+      } else if (!Object.is(old.value, value)) m.removals.push([old.key, old.value, 'replaced'])
     } else if (m.entries.length === m.capacity) {
       modelRemove(m, m.entries.length - 1, 'evicted')
     }
-    m.entries.unshift({ key: this.key, value: this.value, exp })
+    m.entries.unshift({ key, value, exp })
   }
   async run(m: Model, r: Real): Promise<void> {
-    this.applyToModel(m)
-    r.promises.push(r.cache.set(this.key, this.value, this.ttl === undefined ? undefined : { ttlMs: this.ttl }))
+    const i = this.same ? modelFind(m, this.key) : -1
+    const value = i === -1 ? m.nextValue++ : m.entries[i]!.value
+    SetCommand.applyToModel(m, this.key, value, this.ttl)
+    r.promises.push(r.cache.set(this.key, value, this.ttl === undefined ? undefined : { ttlMs: this.ttl }))
     check(m, r)
   }
-  toString = (): string => `set(${this.key}, ${this.value}${this.ttl === undefined ? '' : `, ttl ${this.ttl}`})`
+  toString = (): string => `set(${this.key}, ${this.same ? 'same' : 'fresh'}${this.ttl === undefined ? '' : `, ttl ${this.ttl}`})`
 }
 
 class GetCommand implements fc.AsyncCommand<Model, Real> {
@@ -125,31 +140,29 @@ class GetCommand implements fc.AsyncCommand<Model, Real> {
 
 /** getOrLoad with a synchronous loader: a hit, or a miss that loads and stores at once. */
 class GetOrLoadCommand implements fc.AsyncCommand<Model, Real> {
-  constructor(
-    readonly key: Key,
-    readonly value: number,
-  ) {}
+  constructor(readonly key: Key) {}
   check = (): boolean => true
   async run(m: Model, r: Real): Promise<void> {
     const i = modelLive(m, this.key)
+    const value = m.nextValue++
     let expected: number
     if (i === -1) {
       m.misses++
       m.loads++
-      new SetCommand(this.key, this.value, undefined).applyToModel(m)
-      expected = this.value
+      SetCommand.applyToModel(m, this.key, value, undefined)
+      expected = value
     } else {
       m.hits++
       const [e] = m.entries.splice(i, 1)
       m.entries.unshift(e!)
       expected = e!.value
     }
-    const p = r.cache.getOrLoad(this.key, () => this.value)
+    const p = r.cache.getOrLoad(this.key, () => value)
     check(m, r)
     expect(r.cache.stats().loads).toBe(m.loads)
     expect(await p).toBe(expected)
   }
-  toString = (): string => `getOrLoad(${this.key}, () => ${this.value})`
+  toString = (): string => `getOrLoad(${this.key})`
 }
 
 class PeekCommand implements fc.AsyncCommand<Model, Real> {
@@ -237,8 +250,8 @@ class KeysCommand implements fc.AsyncCommand<Model, Real> {
 
 const key = fc.constantFrom(...KEYS)
 const setCommand = fc
-  .tuple(key, fc.integer({ min: 0, max: 3 }), fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }))
-  .map(([k, v, t]) => new SetCommand(k, v, t))
+  .tuple(key, fc.boolean(), fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }))
+  .map(([k, same, t]) => new SetCommand(k, same, t))
 const getCommand = key.map((k) => new GetCommand(k))
 const advanceCommand = fc.integer({ min: 0, max: 15 }).map((ms) => new AdvanceCommand(ms))
 // Sets, gets and clock moves are repeated to weight them: they drive evictions and expiries.
@@ -250,7 +263,7 @@ const commands = fc.commands(
     setCommand,
     getCommand,
     getCommand,
-    fc.tuple(key, fc.integer({ min: 0, max: 3 })).map(([k, v]) => new GetOrLoadCommand(k, v)),
+    key.map((k) => new GetOrLoadCommand(k)),
     advanceCommand,
     fc.tuple(key, fc.boolean()).map(([k, h]) => new PeekCommand(k, h)),
     key.map((k) => new DeleteCommand(k)),
@@ -261,15 +274,15 @@ const commands = fc.commands(
   { maxCommands: 60, size: 'large' },
 )
 
-function sortPairs(pairs: [Key, EvictionCause][]): string[] {
-  return pairs.map(([k, c]) => `${k}:${c}`).sort()
+function sortRemovals(removals: Removal[]): string[] {
+  return removals.map(([k, v, c]) => `${k}:${v}:${c}`).sort()
 }
 
-function perKey(pairs: [Key, EvictionCause][]): Map<Key, EvictionCause[]> {
-  const out = new Map<Key, EvictionCause[]>()
-  for (const [k, c] of pairs) {
+function perKey(removals: Removal[]): Map<Key, string[]> {
+  const out = new Map<Key, string[]>()
+  for (const [k, v, c] of removals) {
     const list = out.get(k) ?? []
-    list.push(c)
+    list.push(`${k}:${v}:${c}`)
     out.set(k, list)
   }
   return out
@@ -286,25 +299,29 @@ describe('LruTtlCache against a reference model', () => {
         commands,
         async (s, capacity, defaultTtl, concurrency, cmds) => {
           const clock = { t: 0 }
-          const real: Real = { cache: undefined as never, clock, started: [], running: 0, maxRunning: 0, promises: [] }
+          const real: Real = { cache: undefined as never, clock, started: [], running: 0, maxRunning: 0, runningPerKey: new Map(), maxRunningPerKey: 0, promises: [] }
           real.cache = new LruTtlCache<Key, number>({
             capacity,
             ttlMs: defaultTtl,
             clock: () => clock.t,
             notifyConcurrency: concurrency,
             notifyTimeoutMs: Infinity,
-            onEvict: async ({ key: k, cause }) => {
-              real.started.push([k, cause])
+            onEvict: async ({ key: k, value, cause }) => {
+              real.started.push([k, value, cause])
               real.running++
               real.maxRunning = Math.max(real.maxRunning, real.running)
+              const sameKey = (real.runningPerKey.get(k) ?? 0) + 1
+              real.runningPerKey.set(k, sameKey)
+              real.maxRunningPerKey = Math.max(real.maxRunningPerKey, sameKey)
               try {
-                await s.schedule(Promise.resolve(), `observer ${k}:${cause}`)
+                await s.schedule(Promise.resolve(), `observer ${k}:${value}:${cause}`)
               } finally {
                 real.running--
+                real.runningPerKey.set(k, real.runningPerKey.get(k)! - 1)
               }
             },
           })
-          const model: Model = { capacity, defaultTtl, now: 0, entries: [], removals: [], hits: 0, misses: 0, loads: 0 }
+          const model: Model = { capacity, defaultTtl, now: 0, entries: [], removals: [], silentExpired: 0, nextValue: 0, hits: 0, misses: 0, loads: 0 }
           await fc.asyncModelRun(() => ({ model, real }), cmds)
           // Observers start in microtasks as slots free up: release scheduled tasks until none is pending.
           while (real.cache.stats().pendingNotifications > 0) {
@@ -313,9 +330,10 @@ describe('LruTtlCache against a reference model', () => {
           }
           await Promise.all(real.promises)
           await real.cache.settled()
-          expect(sortPairs(real.started)).toEqual(sortPairs(model.removals))
-          // Each key's notifications reached the observer in removal order.
+          expect(sortRemovals(real.started)).toEqual(sortRemovals(model.removals))
+          // Each key's notifications started in removal order, one at a time.
           expect(perKey(real.started)).toEqual(perKey(model.removals))
+          expect(real.maxRunningPerKey).toBeLessThanOrEqual(1)
           expect(real.maxRunning).toBeLessThanOrEqual(concurrency)
           expect(real.cache.stats().pendingNotifications).toBe(0)
         },
