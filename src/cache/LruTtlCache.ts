@@ -13,17 +13,22 @@
  * from a later microtask. No observer, loader or callback runs inside a state change.
  *
  * Clock reads (about 45 ns each on Node 20, as much as a whole `Map.get`) are kept off
- * the hot path without ever serving an expired entry:
+ * the hot path:
  * - entries without a TTL never read the clock;
  * - with the default clock, a real reading is remembered for the rest of the current
  *   synchronous job (a microtask forgets it) and for at most 1024 uses; `get` serves
  *   an entry from the remembered reading only if the entry expires more than 1 s after
- *   it (`STALE_SLACK_MS`): serving an expired entry would need a single synchronous
- *   job to run for more than a second between the reading and the lookup. Anything
- *   closer to expiry reads the real clock;
+ *   it (`STALE_SLACK_MS`). Anything closer to expiry reads the real clock;
  * - `set` computes an expiry from the remembered reading when there is one: a reading
  *   is never later than the real time, so an entry can only expire early by the
- *   reading's age (microseconds), never late;
+ *   reading's age, never late.
+ *
+ * The documented exception (bounded by uses, not by age: measuring age would cost the
+ * clock read this saves): a synchronous job that runs for more than 1 s after a clock
+ * reading, with fewer than 1024 TTL'd lookups/sets since it, may serve as live an
+ * entry that expired up to (that time - 1 s) ago, and may give an entry stored then a
+ * TTL short by that much. Jobs are microseconds long in practice; inject `clock` (read
+ * on every use) to rule it out entirely.
  * - an injected clock, or a `performance` replaced by fake timers, is read every time.
  */
 
@@ -80,6 +85,11 @@ function checkTtl(option: string, value: unknown): number | undefined {
  * call queued behind the other) lets two calls of one key overlap, rather than hang.
  * Cancellation: `getOrLoad` callers leave with their `signal` or `timeoutMs`; the
  * loader's signal aborts once every caller left, and that load's result is not stored.
+ *
+ * TTL precision: with the default clock a reading is reused within one synchronous job
+ * (at most 1024 times, for entries expiring over 1 s after it), so only a synchronous
+ * job running more than 1 s past a reading can serve an entry up to (that time - 1 s)
+ * past its expiry. An injected `clock` is read on every use.
  *
  * @example
  * ```ts

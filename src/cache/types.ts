@@ -82,7 +82,12 @@ export type Loader<K, V> = (key: K, context: { readonly signal: AbortSignal }) =
 export interface LruTtlCacheOptions<K, V> {
   /** Maximum number of entries; a positive integer (required). */
   readonly capacity: number
-  /** Default time to live of an entry, in ms from its last `set`; absent means no expiry. */
+  /**
+   * Default time to live of an entry, in ms from its last `set`; absent means no expiry.
+   * With the default clock, one synchronous job reuses a clock reading (up to 1024
+   * times): only a job running over 1 s past that reading can see an entry up to
+   * (its length - 1 s) past expiry; see `LruTtlCache`. An injected `clock` is read every time.
+   */
   readonly ttlMs?: number | undefined
   /** An observer registered for the cache's whole life (more with `observe`). */
   readonly onEvict?: EvictionObserver<K, V> | undefined
@@ -94,7 +99,7 @@ export interface LruTtlCacheOptions<K, V> {
   readonly onError?: OnError | undefined
   /** A name used in reports and diagnostics. */
   readonly name?: string | undefined
-  /** Clock for TTL and statistics (ms, monotonic). Default `performance.now`. */
+  /** Clock for TTL and statistics (ms, monotonic), read on every use. Default `performance.now` (a reading is reused within one synchronous job; see `ttlMs`). */
   readonly clock?: (() => number) | undefined
   /** When set, an unref'd timer prunes expired entries every so many ms (stopped on dispose). */
   readonly pruneIntervalMs?: number | undefined
