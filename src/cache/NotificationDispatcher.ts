@@ -13,7 +13,10 @@
  *   parent's slot and never waits behind its parent: earlier calls of its chain that
  *   are its running ancestors do not hold it back, and earlier calls still queued are
  *   promoted (they run at once, as nested calls of the same parent, in chain order).
- *   So removal order holds and a bound of 1 cannot deadlock.
+ *   An earlier call that runs but is not its ancestor is waited for, unless it waits
+ *   itself (through held nested calls) for this one: then both run, the only overlap
+ *   of one key's calls, as the price of not deadlocking. So removal order holds and a
+ *   bound of 1 cannot deadlock.
  * - A call that throws, rejects or passes `timeoutMs` is counted and reported; a timed
  *   out call has its signal aborted and frees its slot and its chain at once.
  * - Each cache method that caused calls gets one promise that resolves when those calls
