@@ -116,9 +116,14 @@ export class RetryError extends AggregateError {
   override readonly name = 'RetryError' as const
   /** How many attempts ran. */
   readonly attempts: number
-  constructor(errors: readonly unknown[], message?: string) {
+  /**
+   * @param errors the failures kept, oldest first (the last one becomes `cause`)
+   * @param message defaults to "Failed after N attempts"
+   * @param attempts how many attempts ran, when more ran than `errors` keeps (default `errors.length`)
+   */
+  constructor(errors: readonly unknown[], message?: string, attempts: number = errors.length) {
     const last = errors[errors.length - 1]
-    super(errors, message ?? `Failed after ${errors.length} attempt${errors.length === 1 ? '' : 's'}`, { cause: last })
-    this.attempts = errors.length
+    super(errors, message ?? `Failed after ${attempts} attempt${attempts === 1 ? '' : 's'}`, { cause: last })
+    this.attempts = attempts
   }
 }

@@ -94,6 +94,11 @@ export class Flight<T> {
     return this.waiters
   }
 
+  /** Whether the run is owned (never abandoned when its waiters leave). */
+  get isOwned(): boolean {
+    return this.owned
+  }
+
   /** Makes the run owned: it is no longer abandoned when its waiters leave. */
   own(): void {
     this.owned = true

@@ -96,7 +96,6 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
   private readyValue: T | undefined
   private disposed = false
   /** Whether the run in flight belongs to the initializer (started or adopted by `start()`). */
-  private flightOwned = false
 
   /**
    * @param init the initialization, called as `init(signal)`
@@ -139,7 +138,6 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
     if (this.disposed || this.settled === 'ready') return false
     if (this.flight !== undefined) {
       this.flight.own()
-      this.flightOwned = true
       return false
     }
     this.launch(true)
@@ -214,7 +212,6 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
       },
     })
     this.flight = flight
-    this.flightOwned = owned
     flight.start(this.init)
     return flight
   }
@@ -231,7 +228,7 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
         this.settled = 'failed'
         this.readyValue = undefined
         // A run started by get() always has its caller (it joins right after a synchronous throw).
-        if (this.flightOwned && flight.waiting === 0) reportError(this.onError, flight.error, { area: 'init', event: 'error', name: this.name })
+        if (flight.isOwned && flight.waiting === 0) reportError(this.onError, flight.error, { area: 'init', event: 'error', name: this.name })
         break
       default:
         // Abandoned: every waiter left.

@@ -203,10 +203,7 @@ class FailureLog {
     const recent = this.#recent
     const kept = [this.#first, ...(recent.length > KEPT_RECENT_ERRORS ? recent.slice(-KEPT_RECENT_ERRORS) : recent)]
     const count = this.#count
-    const error = new RetryError(kept, `Failed after ${count} attempt${count === 1 ? '' : 's'}`)
-    // RetryError counts the errors it holds; some were dropped here, so set the real count.
-    if (count !== kept.length) (error as { attempts: number }).attempts = count
-    return error
+    return new RetryError(kept, undefined, count)
   }
 }
 
