@@ -1,7 +1,7 @@
 /**
  * Re-entrant observers under random interleavings: observers that call set, delete,
  * get and clear on their own cache (awaiting or not, before or after an await), with a
- * bound of 1 or 2 and no timeout. Nothing may deadlock, and a conservation law must
+ * bound of 1 to 4 and no timeout. Nothing may deadlock, and a conservation law must
  * hold: every value ever inserted (all distinct) is, at the end, either still stored
  * or was notified exactly once, never both; size <= capacity; stats agree. And per key:
  * notifications start in removal order (a key's values are removed in the order they
@@ -30,7 +30,7 @@ describe('re-entrant observers', () => {
       fc.asyncProperty(
         fc.scheduler(),
         fc.integer({ min: 1, max: 3 }),
-        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 1, max: 4 }),
         fc.array(action, { minLength: 1, maxLength: 12 }),
         fc.array(fc.tuple(fc.constantFrom<'set' | 'delete'>('set', 'set', 'delete'), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 12 }),
         async (s, capacity, concurrency, actions, driver) => {
@@ -133,7 +133,7 @@ describe('re-entrant observers', () => {
           expect(st).toMatchObject({ observerErrors: 0, observerTimeouts: 0, pendingNotifications: 0 })
         },
       ),
-      { numRuns: 120 },
+      { numRuns: 150 },
     )
   })
 })
