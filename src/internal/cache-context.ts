@@ -12,8 +12,11 @@
  * Cost: on Node 20 an enabled AsyncLocalStorage turns on promise hooks for the whole
  * process (several-fold slower promise-heavy code). So the storage is enabled only
  * while at least one dispatcher has an observer call queued or running, and disabled
- * again (`disable()`) as soon as every dispatcher is idle: a cache whose observers are
- * idle, or that has none, costs the process nothing.
+ * again (`disable()`) once every dispatcher is idle, checked one microtask later: the
+ * code that awaited the last call runs first, so a loop of awaited `set`s that makes a
+ * dispatcher busy again keeps the storage on instead of paying an enable/disable per
+ * call (no timer involved). A cache whose observers are idle, or that has none, costs
+ * the process nothing.
  */
 
 import { loadBuiltin } from './builtin.js'
@@ -37,6 +40,18 @@ export interface NotificationFrame {
 let storage: Storage<NotificationFrame> | null | undefined
 let activeDispatchers = 0
 let syncFrame: NotificationFrame | undefined
+let disableQueued = false
+
+function disableIfIdle(): void {
+  disableQueued = false
+  if (activeDispatchers === 0 && storage) {
+    try {
+      storage.disable()
+    } catch {
+      // Disabling is an optimisation only.
+    }
+  }
+}
 
 function load(): Storage<NotificationFrame> | null {
   if (storage !== undefined) return storage
@@ -50,16 +65,12 @@ export function dispatcherBusy(): void {
   activeDispatchers++
 }
 
-/** A dispatcher went idle; when every one is, the storage is disabled (promise hooks off). */
+/** A dispatcher went idle; if every one still is a microtask later, the storage is disabled (promise hooks off). */
 export function dispatcherIdle(): void {
   activeDispatchers--
-  if (activeDispatchers === 0 && storage) {
-    try {
-      storage.disable()
-    } catch {
-      // Disabling is an optimisation only.
-    }
-  }
+  if (activeDispatchers !== 0 || !storage || disableQueued) return
+  disableQueued = true
+  queueMicrotask(disableIfIdle)
 }
 
 /** Calls `fn(a, b)` with `frame` as the current notification (across its awaits where supported). */
