@@ -95,10 +95,81 @@ export function checkSignal(option: string, value: unknown): AbortSignal | undef
   return value as AbortSignal
 }
 
-/** An optional options object. */
-export function checkOptions<T extends object>(option: string, value: unknown): Partial<T> {
+/**
+ * The option names an options object may carry, for {@link checkOptions}. Build it once
+ * per API (module level), not per call.
+ */
+export interface KnownOptions {
+  /** @internal */ readonly names: ReadonlySet<string>
+  /** @internal Hints for likely mistakes: a key's intended name, or a sentence. */
+  readonly hints: Readonly<Record<string, string>>
+}
+
+/**
+ * Declares the option names an API accepts. `hints` maps a likely mistake to the
+ * intended option name (`{ max: 'capacity' }`) or to a sentence explaining where it
+ * belongs (`{ timeoutMs: 'pass it to each wait: lock({ timeoutMs })' }`).
+ */
+export function knownOptions(names: readonly string[], hints: Readonly<Record<string, string>> = {}): KnownOptions {
+  return { names: new Set(names), hints }
+}
+
+/** Levenshtein distance, stopping early past `limit` (option names are short). */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    let best = i
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      const d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost)
+      row.push(d)
+      if (d < best) best = d
+    }
+    if (best > limit) return limit + 1
+    prev = row
+  }
+  return prev[b.length]!
+}
+
+/** What to suggest for an unknown key: a hint, else the closest known name, if any is close. */
+function suggestion(key: string, known: KnownOptions): string {
+  const hint = known.hints[key]
+  if (hint !== undefined) return known.names.has(hint) ? ` (did you mean "${hint}"?)` : ` (${hint})`
+  const lower = key.toLowerCase()
+  let best: string | undefined
+  let bestDistance = Math.min(2, Math.floor(key.length / 3))
+  for (const name of known.names) {
+    if (name.toLowerCase() === lower || name === `${key}Ms`) return ` (did you mean "${name}"?)`
+    const d = editDistance(lower, name.toLowerCase(), bestDistance)
+    if (d <= bestDistance && (best === undefined || d < bestDistance)) {
+      best = name
+      bestDistance = d
+    }
+  }
+  return best === undefined ? '' : ` (did you mean "${best}"?)`
+}
+
+/** Throws the TypeError for an options object with a key `known` does not list. */
+function unknownOption(option: string, key: string, known: KnownOptions): never {
+  const list = [...known.names].join(', ')
+  throw new TypeError(`asyncsafe: ${option} has no option "${key}"${suggestion(key, known)}; known options: ${list}`)
+}
+
+/**
+ * An optional options object. With `known`, every own enumerable string key must be a
+ * known option name: an unknown key is a `TypeError` naming it and, when one is close,
+ * the intended one (a misspelled option silently ignored is a default silently used).
+ */
+export function checkOptions<T extends object>(option: string, value: unknown, known?: KnownOptions): Partial<T> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object') fail('type', option, 'an options object', value)
+  if (known !== undefined) {
+    for (const key in value) {
+      if (!known.names.has(key) && Object.prototype.hasOwnProperty.call(value, key)) unknownOption(option, key, known)
+    }
+  }
   return value
 }
 

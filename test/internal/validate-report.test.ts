@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import dc from 'node:diagnostics_channel'
-import { checkPositiveInteger, checkTimeout, checkFunction, checkSignal, describe as describeValue } from '../../src/internal/validate.js'
+import { checkOptions, checkPositiveInteger, checkTimeout, checkFunction, checkSignal, describe as describeValue, knownOptions } from '../../src/internal/validate.js'
 import { reportError } from '../../src/internal/report.js'
 import { defaultClock } from '../../src/internal/clock.js'
 
@@ -17,6 +17,35 @@ describe('validation', () => {
     expect(() => checkSignal('signal', {})).toThrow(TypeError)
     expect(describeValue(-0)).toBe('-0')
     expect(describeValue(10n)).toBe('10n')
+  })
+})
+
+describe('checkOptions with known names', () => {
+  const known = knownOptions(['capacity', 'ttlMs', 'onEvict', 'notifyConcurrency'], { max: 'capacity', timeout: 'per call: get(key, { timeout })' })
+
+  it('accepts known keys, undefined and inherited keys', () => {
+    expect(checkOptions('options', { capacity: 1, ttlMs: undefined }, known)).toEqual({ capacity: 1, ttlMs: undefined })
+    expect(checkOptions('options', undefined, known)).toEqual({})
+    expect(() => checkOptions('options', Object.create({ inherited: 1 }) as object, known)).not.toThrow()
+  })
+
+  it('refuses an unknown key with a TypeError naming it and the likely intended one', () => {
+    const message = (value: object): string => {
+      try {
+        checkOptions('new LruTtlCache(options)', value, known)
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError)
+        return (error as Error).message
+      }
+      throw new Error('did not throw')
+    }
+    expect(message({ max: 10 })).toBe('asyncsafe: new LruTtlCache(options) has no option "max" (did you mean "capacity"?); known options: capacity, ttlMs, onEvict, notifyConcurrency')
+    expect(message({ ttl: 1 })).toMatch(/"ttl" \(did you mean "ttlMs"\?\)/)
+    expect(message({ capacty: 1 })).toMatch(/"capacty" \(did you mean "capacity"\?\)/)
+    expect(message({ onevict: 1 })).toMatch(/"onevict" \(did you mean "onEvict"\?\)/)
+    expect(message({ notifyConcurency: 1 })).toMatch(/did you mean "notifyConcurrency"/)
+    expect(message({ timeout: 1 })).toMatch(/"timeout" \(per call: get\(key, \{ timeout \}\)\)/)
+    expect(message({ zzz: 1 })).toBe('asyncsafe: new LruTtlCache(options) has no option "zzz"; known options: capacity, ttlMs, onEvict, notifyConcurrency')
   })
 })
 
