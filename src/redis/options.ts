@@ -41,6 +41,7 @@ export function parseConnection(o: Partial<RedisConnectionOptions>): ParsedConne
   checkFunction('options.client.evalsha', methods.evalsha)
   checkFunction('options.client.eval', methods.eval)
   checkFunction('options.client.publish', methods.publish)
+  checkFunction('options.client.get', methods.get)
   const subscriber = o.subscriber
   if (subscriber !== undefined) {
     if (subscriber === null || typeof subscriber !== 'object') throw new TypeError('asyncsafe: options.subscriber must be a Redis connection (an ioredis Redis instance)')

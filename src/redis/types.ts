@@ -20,6 +20,8 @@ export interface RedisClient {
   evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
   /** `EVAL script numkeys ...keys ...args` (loads the script into the server's cache). */
   eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
+  /** `GET key` (single flight reads a finished run's outcome). */
+  get(key: string): Promise<string | null>
   /** `PUBLISH channel message`. */
   publish(channel: string, message: string): Promise<unknown>
   /** A new connection with the same options: asyncsafe's own subscriber connection when you pass none. */

@@ -187,6 +187,7 @@ describeRedis('RedisMutex', () => {
           }, 150)
         }),
       eval: (...args) => redis.eval(...args),
+      get: (k) => redis.get(k),
       publish: (c, m) => redis.publish(c, m),
       duplicate: () => redis.duplicate(),
     }
@@ -270,6 +271,7 @@ describeRedis('RedisMutex', () => {
     const flaky: RedisClient = {
       evalsha: (...args) => (failRelease ? Promise.reject(new Error('connection lost')) : redis.evalsha(...args)),
       eval: (...args) => redis.eval(...args),
+      get: (k) => redis.get(k),
       publish: (c, m) => redis.publish(c, m),
       duplicate: () => redis.duplicate(),
     }
