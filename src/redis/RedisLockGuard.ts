@@ -37,8 +37,6 @@ export class RedisLockGuard implements Disposable, AsyncDisposable {
   readonly key: string
   /** Fencing token of this grant (strictly increasing per key across every process). */
   readonly fencingToken: number
-  /** Aborts when the lease is lost (`LeaseLostError`) or the mutex is disposed. */
-  readonly signal: AbortSignal
   /** Clock reading at grant (the mutex's `clock`). */
   readonly acquiredAt: number
   /** @internal */ private readonly lease: HeldLease
@@ -52,8 +50,12 @@ export class RedisLockGuard implements Disposable, AsyncDisposable {
     this.lease = lease
     this.owner = owner
     this.fencingToken = lease.fencingToken
-    this.signal = lease.signal
     this.acquiredAt = owner.clock()
+  }
+
+  /** Aborts when the lease is lost (`LeaseLostError`) or the mutex is disposed. */
+  get signal(): AbortSignal {
+    return this.lease.signal
   }
 
   /** Whether `release()` was called. */

@@ -346,9 +346,35 @@ export class RedisMutex implements Disposable, AsyncDisposable {
     return this.granted(grant, permit, requestedAt, false)
   }
 
-  /** @internal The waiting path: local FIFO, then Redis, under one deadline. */
+  /**
+   * @internal A wait with neither signal nor timeout: when nobody waits here, one attempt
+   * without any control objects (the common, uncontended case), else the waiting path.
+   */
   private async waitFor(signal: AbortSignal | undefined, timeoutMs: number | undefined): Promise<RedisLockGuard> {
     const requestedAt = this.clock()
+    if (signal !== undefined || timeoutMs !== undefined) return this.waitSlow(signal, timeoutMs, requestedAt, undefined)
+    const permit = this.local.tryAcquire()
+    if (permit === undefined) return this.waitSlow(undefined, undefined, requestedAt, undefined)
+    let grant: Grant | undefined
+    try {
+      grant = await acquireLease(this.acquiring, undefined, true)
+    } catch (error) {
+      permit.release()
+      throw error
+    }
+    if (grant === undefined) return this.waitSlow(undefined, undefined, requestedAt, permit)
+    const disposed = this.disposeController.signal
+    if (disposed.aborted) {
+      // Disposed while the attempt was in flight: give the grant back.
+      void new HeldLease(this.lease, grant.owner, grant.token, grant.sentAt).release()
+      permit.release()
+      throw disposed.reason
+    }
+    return this.granted(grant, permit, requestedAt, false)
+  }
+
+  /** @internal The waiting path: local FIFO, then Redis, under one deadline. `held`: a local permit already taken. */
+  private async waitSlow(signal: AbortSignal | undefined, timeoutMs: number | undefined, requestedAt: number, held: Permit | undefined): Promise<RedisLockGuard> {
     const control = new AbortController()
     const forward = (): void => {
       control.abort(signal!.reason)
@@ -367,13 +393,14 @@ export class RedisMutex implements Disposable, AsyncDisposable {
             control.abort(new TimeoutError(`${this.label}: wait timed out after ${timeoutMs} ms`, { timeoutMs }))
           })
     this.waiters++
-    let permit: Permit | undefined
+    let permit = held
     try {
-      const free = this.local.tryAcquire()
-      const queued = free === undefined
-      permit = free ?? (await this.local.acquire(1, { signal: control.signal }))
+      if (this.disposeController.signal.aborted) throw this.disposeController.signal.reason
+      permit ??= this.local.tryAcquire()
+      const queued = permit === undefined
+      permit ??= await this.local.acquire(1, { signal: control.signal })
       const grant = (await acquireLease(this.acquiring, control.signal, false))!
-      const guard = this.granted(grant, permit, requestedAt, queued)
+      const guard = this.granted(grant, permit, requestedAt, queued || held !== undefined)
       permit = undefined
       return guard
     } catch (error) {

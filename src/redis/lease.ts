@@ -37,9 +37,17 @@ export function leaseKeys(key: string): LeaseKeys {
   return { lock: key, fence: `${key}:fence`, result: `${key}:result`, channel: `${key}:released` }
 }
 
-/** A fresh random owner token (128 bits). */
+/** This process's random prefix of owner tokens (96 bits), drawn once. */
+const processToken = randomBytes(12).toString('hex')
+let ownerSequence = 0
+
+/**
+ * A fresh owner token, unique across processes: the process's random prefix and a
+ * counter (an owner token must be unique, not secret; drawing 128 random bits per grant
+ * cost more CPU than the rest of the grant).
+ */
 export function ownerToken(): string {
-  return randomBytes(16).toString('hex')
+  return `${processToken}:${(++ownerSequence).toString(36)}`
 }
 
 /** What one grant attempt found. */
@@ -113,8 +121,9 @@ function validityOf(leaseMs: number): number {
  * `sentAt` is when the granting command was sent (`performance.now()`).
  */
 export class HeldLease {
-  readonly signal: AbortSignal
-  private readonly controller = new AbortController()
+  /** Created on first use of `signal` (most holders never look at it), or when it must abort. */
+  private controller: AbortController | undefined = undefined
+  private lostWhy: 'lost' | 'expired' | 'not-renewed' | undefined = undefined
   private validUntil: number
   private timer: TimerHandle | undefined
   private state: 'held' | 'lost' | 'released' = 'held'
@@ -126,9 +135,13 @@ export class HeldLease {
     readonly fencingToken: number,
     sentAt: number,
   ) {
-    this.signal = this.controller.signal
     this.validUntil = sentAt + validityOf(settings.leaseMs)
     this.schedule(settings.renewEveryMs === Infinity ? Infinity : settings.renewEveryMs)
+  }
+
+  /** Aborts with a `LeaseLostError` when the lease is lost (or with the dispose reason). */
+  get signal(): AbortSignal {
+    return (this.controller ??= new AbortController()).signal
   }
 
   /** True until released or lost. */
@@ -184,9 +197,10 @@ export class HeldLease {
 
   private lose(why: 'lost' | 'expired' | 'not-renewed', cause: unknown): void {
     this.state = 'lost'
+    this.lostWhy = why
     disarmTimer(this.timer)
     this.timer = undefined
-    this.controller.abort(new LeaseLostError(why, this.settings.keys.lock, this.fencingToken, { cause }))
+    ;(this.controller ??= new AbortController()).abort(new LeaseLostError(why, this.settings.keys.lock, this.fencingToken, { cause }))
   }
 
   /**
@@ -196,11 +210,11 @@ export class HeldLease {
    */
   release(result?: { payload: string; ttlMs: number }, abortReason?: unknown): Promise<boolean> {
     if (this.releasing !== undefined) return this.releasing
-    const wasLostToOther = this.state === 'lost' && (this.signal.reason as LeaseLostError).why === 'lost'
+    const wasLostToOther = this.lostWhy === 'lost'
     this.state = 'released'
     disarmTimer(this.timer)
     this.timer = undefined
-    if (abortReason !== undefined && !this.signal.aborted) this.controller.abort(abortReason)
+    if (abortReason !== undefined && this.lostWhy === undefined) (this.controller ??= new AbortController()).abort(abortReason)
     const { client, keys } = this.settings
     this.releasing = wasLostToOther
       ? Promise.resolve(false)

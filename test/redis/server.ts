@@ -45,7 +45,6 @@ export const SKIP_MESSAGE = 'asyncsafe/redis tests SKIPPED: no redis-server or v
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
-    srv.unref()
     srv.on('error', reject)
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address()
