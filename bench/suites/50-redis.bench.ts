@@ -11,7 +11,7 @@
  * - contended: 4 instances (each its own connection and lock object) share one key,
  *   each doing its part of the ops; asyncsafe waiters wake on the release message,
  *   redlock retries on a timer (retryDelay 2 ms, jitter 2 ms: its best case here).
- * - pub/sub wake: one PUBLISH to a message on a second connection, per client.
+ * - pub/sub wake: one PUBLISH (and its reply) to a message on a second connection, per client.
  */
 import { Redis } from 'ioredis'
 import Redlock from 'redlock'
@@ -134,10 +134,10 @@ export default async function redisSuite(): Promise<SuiteResult> {
             name: 'ioredis',
             run: async (n) => {
               for (let i = 0; i < n; i++) {
-                await new Promise<void>((resolve) => {
+                const message = new Promise<void>((resolve) => {
                   ioWake = resolve
-                  void io.publish('bench:wake', 'x')
                 })
+                await Promise.all([io.publish('bench:wake', 'x'), message])
               }
             },
           },
@@ -145,10 +145,10 @@ export default async function redisSuite(): Promise<SuiteResult> {
             name: 'node-redis',
             run: async (n) => {
               for (let i = 0; i < n; i++) {
-                await new Promise<void>((resolve) => {
+                const message = new Promise<void>((resolve) => {
                   nrWake = resolve
-                  void nr.publish('bench:wake2', 'x')
                 })
+                await Promise.all([nr.publish('bench:wake2', 'x'), message])
               }
             },
           },
@@ -162,8 +162,8 @@ export default async function redisSuite(): Promise<SuiteResult> {
     io.disconnect()
     ioSub.disconnect()
     for (const c of conns) c.disconnect()
-    await nr.quit()
-    await nrSub.quit()
+    nr.destroy()
+    nrSub.destroy()
     await server.stop()
   }
 }

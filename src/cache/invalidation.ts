@@ -15,7 +15,17 @@
  * const event: InvalidationEvent<string> = { type: 'key', key: 'user:1' }
  * ```
  */
-export type InvalidationEvent<K> = { readonly type: 'key'; readonly key: K } | { readonly type: 'clear' }
+export type InvalidationEvent<K> =
+  | {
+      /** A key was written or deleted. */
+      readonly type: 'key'
+      /** That key. */
+      readonly key: K
+    }
+  | {
+      /** Everything was cleared. */
+      readonly type: 'clear'
+    }
 
 /**
  * What a joining cache gives the channel.

@@ -37,6 +37,14 @@ const KNOWN = knownOptions(['client', 'subscriber', 'onError', 'prefix', 'keyOf'
   key: 'prefix',
 })
 
+/** What `RedisFlightCoordinator.stats()` returns. */
+export interface RedisFlightStats {
+  /** Runs this process ran itself (it held the key's lease). */
+  readonly loads: number
+  /** Runs it got the outcome of from another process. */
+  readonly joined: number
+}
+
 /** A published outcome: `f` the fencing token of the run, then a value or an error. */
 type Outcome = { readonly f: number; readonly ok: true; readonly v: string } | { readonly f: number; readonly ok: false; readonly n: string; readonly m: string }
 
@@ -105,8 +113,15 @@ export class RedisFlightCoordinator<K = unknown, T = unknown> implements FlightC
     this.deserialize = checkOptionalFunction<(text: string) => T>('options.deserialize', o.deserialize) ?? ((text: string) => JSON.parse(text) as T)
   }
 
-  /** Runs this process ran (it held the lease) and runs it joined from another process. */
-  stats(): { readonly loads: number; readonly joined: number } {
+  /**
+   * Counters of this coordinator.
+   *
+   * @example
+   * ```ts
+   * const { loads, joined } = coordinator.stats()
+   * ```
+   */
+  stats(): RedisFlightStats {
     return { loads: this.loads, joined: this.joined }
   }
 

@@ -23,6 +23,18 @@ export interface RedisInvalidationChannelOptions<K = string> extends RedisConnec
 
 const KNOWN = knownOptions(['client', 'subscriber', 'onError', 'channel', 'encodeKey', 'decodeKey'], { name: 'channel', key: 'channel' })
 
+/** What `RedisInvalidationChannel.stats()` returns. */
+export interface InvalidationChannelStats {
+  /** Messages published (local `set`, `delete`, `clear`). */
+  readonly published: number
+  /** Messages received from other members. */
+  readonly received: number
+  /** Resets after a subscriber reconnect (each cleared the member's cache). */
+  readonly resets: number
+  /** Publishes that failed (reported to `onError`). */
+  readonly publishErrors: number
+}
+
 interface Wire {
   /** Origin: the publishing link, so a cache never invalidates itself. */
   readonly o: string
@@ -80,8 +92,15 @@ export class RedisInvalidationChannel<K = string> implements InvalidationChannel
     this.decodeKey = checkOptionalFunction<(text: string) => K>('options.decodeKey', o.decodeKey) ?? ((text: string) => text as K)
   }
 
-  /** Messages published and received (from others), resets after reconnects, failed publishes. */
-  stats(): { readonly published: number; readonly received: number; readonly resets: number; readonly publishErrors: number } {
+  /**
+   * Counters of this channel (all members joined through it).
+   *
+   * @example
+   * ```ts
+   * const { received, resets } = channel.stats()
+   * ```
+   */
+  stats(): InvalidationChannelStats {
     return { published: this.published, received: this.received, resets: this.resets, publishErrors: this.publishErrors }
   }
 

@@ -5,12 +5,12 @@
  */
 import { DisposedError, TimeoutError } from '../errors.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
-import { Histogram } from '../internal/histogram.js'
 import { publishEvent, reportError, type OnError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, knownOptions } from '../internal/validate.js'
 import { parseWaitOptions } from '../locks/core.js'
 import { Semaphore } from '../locks/Semaphore.js'
+import { lockCounts, snapshotStats, type LockCounts } from '../locks/snapshot.js'
 import type { Permit } from '../locks/guard.js'
 import type { LockStats, LongHoldInfo, WaitOptions } from '../locks/stats.js'
 import { HeldLease, leaseKeys, type LeaseKeys, type LeaseSettings } from './lease.js'
@@ -110,13 +110,7 @@ export class RedisMutex implements Disposable, AsyncDisposable {
   /** @internal */ private readonly held = new Map<RedisLockGuard, { permit: Permit; timer: TimerHandle | undefined }>()
   /** @internal */ private readonly owner: GuardOwner
   /** @internal */ private waiters = 0
-  /** @internal */ private acquisitions = 0
-  /** @internal */ private contended = 0
-  /** @internal */ private timeouts = 0
-  /** @internal */ private aborts = 0
-  /** @internal */ private longHolds = 0
-  /** @internal */ private readonly waitHist = new Histogram()
-  /** @internal */ private readonly holdHist = new Histogram()
+  /** @internal */ private readonly counts: LockCounts = lockCounts()
 
   /**
    * @param options `client` and `key` (required), `subscriber`, `leaseMs`, `renewEveryMs`,
@@ -189,14 +183,14 @@ export class RedisMutex implements Disposable, AsyncDisposable {
       return Promise.reject(error)
     }
     if (wait.signal?.aborted) {
-      this.aborts++
+      this.counts.aborts++
       return Promise.reject(wait.signal.reason)
     }
     if (this.disposeController.signal.aborted) return Promise.reject(this.disposeController.signal.reason)
     if (wait.timeoutMs === 0) {
       return this.tryOnce(wait.signal).then((guard) => {
         if (guard !== undefined) return guard
-        this.timeouts++
+        this.counts.timeouts++
         throw new TimeoutError(`${this.label}: timeoutMs 0 and the lock is held`, { timeoutMs: 0 })
       })
     }
@@ -247,16 +241,7 @@ export class RedisMutex implements Disposable, AsyncDisposable {
    * ```
    */
   stats(): LockStats {
-    return {
-      name: this.name,
-      acquisitions: this.acquisitions,
-      contended: this.contended,
-      timeouts: this.timeouts,
-      aborts: this.aborts,
-      longHolds: this.longHolds,
-      wait: this.waitHist.summary(),
-      hold: this.holdHist.summary(),
-    }
+    return snapshotStats(this.name, this.counts)
   }
 
   /**
@@ -290,9 +275,9 @@ export class RedisMutex implements Disposable, AsyncDisposable {
   /** @internal A grant: guard, stats, long-hold timer. */
   private granted(grant: Grant, permit: Permit, requestedAt: number, queued: boolean): RedisLockGuard {
     const guard = new RedisLockGuard(this.key, new HeldLease(this.lease, grant.owner, grant.token, grant.sentAt), this.owner)
-    this.acquisitions++
-    if (queued || grant.contended) this.contended++
-    this.waitHist.record(guard.acquiredAt - requestedAt)
+    this.counts.acquisitions++
+    if (queued || grant.contended) this.counts.contended++
+    this.counts.waitHist.record(guard.acquiredAt - requestedAt)
     const timer = this.longHoldMs === undefined ? undefined : armTimer(this.longHoldMs, reportLongHold, this, guard, true)
     this.held.set(guard, { permit, timer })
     return guard
@@ -303,7 +288,7 @@ export class RedisMutex implements Disposable, AsyncDisposable {
     const entry = this.held.get(guard)
     if (entry === undefined) return
     entry.timer = undefined
-    this.longHolds++
+    this.counts.longHolds++
     const info: LongHoldInfo = { name: this.name, heldMs: guard.heldMs, acquiredAt: guard.acquiredAt }
     publishEvent('redis', 'long-hold', () => ({ ...info, key: this.key, fencingToken: guard.fencingToken }))
     const callback = this.onLongHold
@@ -321,7 +306,7 @@ export class RedisMutex implements Disposable, AsyncDisposable {
     if (entry === undefined) return
     this.held.delete(guard)
     disarmTimer(entry.timer)
-    this.holdHist.record(guard.heldMs)
+    this.counts.holdHist.record(guard.heldMs)
     // The release command is already queued on the connection before any later attempt.
     entry.permit.release()
   }
@@ -336,7 +321,7 @@ export class RedisMutex implements Disposable, AsyncDisposable {
       grant = await acquireLease(this.acquiring, signal, true)
     } catch (error) {
       permit.release()
-      if (signal?.aborted && error === signal.reason) this.aborts++
+      if (signal?.aborted && error === signal.reason) this.counts.aborts++
       throw error
     }
     if (grant === undefined) {
@@ -405,8 +390,8 @@ export class RedisMutex implements Disposable, AsyncDisposable {
       return guard
     } catch (error) {
       permit?.release()
-      if (timedOut && error === control.signal.reason) this.timeouts++
-      else if (signal?.aborted && error === signal.reason) this.aborts++
+      if (timedOut && error === control.signal.reason) this.counts.timeouts++
+      else if (signal?.aborted && error === signal.reason) this.counts.aborts++
       throw error
     } finally {
       this.waiters--
