@@ -86,21 +86,21 @@ describeRedis('RedisMutex', () => {
     const guard = await mutex.lock({ timeoutMs: 5_000 })
     const waited = performance.now() - started
     expect(waited).toBeGreaterThanOrEqual(250)
-    expect(waited).toBeLessThan(1_500)
+    expect(waited).toBeLessThan(5_000) // the poll is 60 s: the PTTL timer woke it
     await guard.release()
   })
 
   it('renews the lease while held, past several lease lengths', async () => {
     const redis = connect()
     const key = freshKey()
-    await using mutex = new RedisMutex({ client: redis, key, leaseMs: 200 })
+    await using mutex = new RedisMutex({ client: redis, key, leaseMs: 300 })
     const guard = await mutex.lock()
-    await new Promise((r) => setTimeout(r, 700))
+    await new Promise((r) => setTimeout(r, 900))
     expect(guard.signal.aborted).toBe(false)
     expect(await redis.get(key)).not.toBeNull()
     const pttl = await redis.pttl(key)
     expect(pttl).toBeGreaterThan(0)
-    expect(pttl).toBeLessThanOrEqual(200)
+    expect(pttl).toBeLessThanOrEqual(300)
     await guard.release()
     expect(await redis.exists(key)).toBe(0)
   })

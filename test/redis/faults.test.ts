@@ -138,7 +138,7 @@ describeRedis('RedisMutex across processes and faults', () => {
     const waited = performance.now() - killedAt
     expect(guard.fencingToken).toBeGreaterThan(held)
     // Not before a renewal could have lapsed, and woken by the PTTL, not the 10 s poll.
-    expect(waited).toBeLessThan(leaseMs + 1_000)
+    expect(waited).toBeLessThan(leaseMs + 4_000)
     await guard.release()
   }, 30_000)
 
