@@ -12,6 +12,7 @@ export default defineConfig({
     'tasks/index': 'src/tasks/index.ts',
     'node/index': 'src/node/index.ts',
     'compat/async-mutex': 'src/locks/compat/async-mutex.ts',
+    'redis/index': 'src/redis/index.ts',
   },
   format: ['esm', 'cjs'],
   target: 'node20',

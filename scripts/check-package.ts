@@ -84,6 +84,13 @@ for (const ext of ['js', 'cjs']) {
   checks.check(offenders.length === 0, `runtime-neutral ${ext.toUpperCase()} entries import no node: module statically`, offenders.join('\n'))
 }
 
+// asyncsafe/redis takes the user's client instance: no dist file may load a Redis client
+// (ioredis, node-redis), so importing any subpath, asyncsafe/redis included, never does
+// (step 5 also imports asyncsafe/redis in a project that has no client installed).
+const clientImport = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](?:ioredis|redis|@redis\/[\w-]+)(?:\/[^"']*)?["']/
+const clientOffenders = codeFiles.filter((file) => clientImport.test(readFileSync(file, 'utf8'))).map((file) => relative(root, file))
+checks.check(clientOffenders.length === 0, 'no dist file imports a Redis client (asyncsafe/redis uses the instance it is given)', clientOffenders.join('\n'))
+
 // ---------------------------------------------------------------- 2. pack
 step('npm pack')
 const work = mkdtempSync(join(tmpdir(), 'asyncsafe-package-'))

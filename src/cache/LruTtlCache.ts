@@ -37,6 +37,8 @@ import { Flight } from '../internal/flight.js'
 import { checkFunction, checkNonNegativeFinite, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkPositiveInteger, checkSignal, checkTimeout, describe } from '../internal/validate.js'
 import type { OnError } from '../internal/report.js'
 import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
+import type { FlightCoordinator } from '../tasks/coordinator.js'
+import type { InvalidationEvent, InvalidationLink } from './invalidation.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
 
 /** Default bound on observer calls running at once (see the README, Cache: Defaults, and why). */
@@ -123,6 +125,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private readonly free: number[] = []
   private readonly dispatcher: NotificationDispatcher<K, V>
   private readonly flights = new Map<K, Flight<V>>()
+  private readonly coordinator: FlightCoordinator<K> | undefined
+  private readonly invalidation: InvalidationLink<K> | undefined
 
   // Statistics, updated inside the state changes.
   private hits = 0
@@ -135,6 +139,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private deleted = 0
   private replaced = 0
   private cleared = 0
+  private invalidated = 0
 
   // The remembered clock reading (see the module comment).
   private reading = 0
@@ -168,6 +173,19 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.name = checkOptionalString('name', options.name)
     this.clock = checkOptionalFunction<() => number>('clock', options.clock)
     const pruneIntervalMs = options.pruneIntervalMs === undefined ? undefined : checkPositiveFinite('pruneIntervalMs', options.pruneIntervalMs)
+    if (options.coordinator !== undefined) checkFunction('coordinator.run', (options.coordinator as { run?: unknown }).run)
+    this.coordinator = options.coordinator
+    if (options.invalidation !== undefined) {
+      checkFunction('invalidation.join', (options.invalidation as { join?: unknown }).join)
+      this.invalidation = options.invalidation.join({
+        onRemote: (event) => {
+          this.applyInvalidation(event)
+        },
+        onReset: () => {
+          this.applyInvalidation({ type: 'clear' })
+        },
+      })
+    }
 
     const slots = Math.min(this.capacity, INITIAL_SLOTS)
     this.next = new Int32Array(slots)
@@ -270,6 +288,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       }
     }
     this.store(key, value, ttl)
+    this.invalidation?.publish({ type: 'key', key })
     return this.dispatcher.take()
   }
 
@@ -286,6 +305,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    */
   delete(key: K): Promise<boolean> {
     if (this.flights.size !== 0) this.flights.delete(key)
+    this.invalidation?.publish({ type: 'key', key })
     const i = this.index.get(key)
     if (i === undefined) return Promise.resolve(false)
     const exp = this.expires[i]!
@@ -334,6 +354,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    */
   clear(): Promise<void> {
     this.clearEntries()
+    this.invalidation?.publish({ type: 'clear' })
     return this.dispatcher.take()
   }
 
@@ -469,7 +490,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       loads: this.loads,
       loadErrors: this.loadErrors,
       coalesced: this.coalesced,
-      evictions: { evicted: this.evicted, expired: this.expired, deleted: this.deleted, replaced: this.replaced, cleared: this.cleared },
+      evictions: { evicted: this.evicted, expired: this.expired, deleted: this.deleted, replaced: this.replaced, cleared: this.cleared, invalidated: this.invalidated },
       observerErrors: d.errors,
       observerTimeouts: d.timeouts,
       pendingNotifications: d.pending,
@@ -529,6 +550,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private teardown(): void {
     if (this.disposed) return
     this.disposed = true
+    this.invalidation?.[Symbol.dispose]()
     if (this.pruneTimer !== undefined) {
       clearInterval(this.pruneTimer)
       this.pruneTimer = undefined
@@ -683,6 +705,29 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.dispatcher.notify(key, value, cause)
   }
 
+  /** Another instance changed `event.key` (or cleared): remove it here, `'invalidated'` (`'expired'` if it had expired). */
+  private applyInvalidation(event: InvalidationEvent<K>): void {
+    if (this.disposed) return
+    if (event.type === 'clear') {
+      this.flights.clear()
+      const now = this.index.size === 0 ? 0 : this.now()
+      let i = this.tail
+      while (i !== NIL) {
+        const before = this.prev[i]!
+        this.remove(i, this.expires[i]! < now ? 'expired' : 'invalidated')
+        i = before
+      }
+    } else {
+      // A load in flight may have read what the other instance just replaced: detach it.
+      if (this.flights.size !== 0) this.flights.delete(event.key)
+      const i = this.index.get(event.key)
+      if (i === undefined) return
+      const exp = this.expires[i]!
+      this.remove(i, exp === Infinity || this.isLive(exp) ? 'invalidated' : 'expired')
+    }
+    void this.dispatcher.take()
+  }
+
   private clearEntries(): void {
     this.flights.clear()
     if (this.index.size === 0) return
@@ -731,7 +776,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       },
     })
     this.flights.set(key, flight)
-    flight.start((signal) => loader(key, { signal }))
+    const coordinator = this.coordinator
+    flight.start(coordinator === undefined ? (signal) => loader(key, { signal }) : (signal) => coordinator.run(key, (s) => loader(key, { signal: s }), signal))
     return flight
   }
 

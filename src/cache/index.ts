@@ -17,3 +17,5 @@ export type {
   ObserverContext,
   SetOptions,
 } from './types.js'
+export type { InvalidationChannel, InvalidationEvent, InvalidationHandlers, InvalidationLink } from './invalidation.js'
+export type { FlightCoordinator } from '../tasks/coordinator.js'

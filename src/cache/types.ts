@@ -5,6 +5,8 @@
  */
 
 import type { OnError } from '../internal/report.js'
+import type { FlightCoordinator } from '../tasks/coordinator.js'
+import type { InvalidationChannel } from './invalidation.js'
 
 /**
  * Why an entry left the cache.
@@ -13,9 +15,11 @@ import type { OnError } from '../internal/report.js'
  * - `'expired'`: its TTL passed (found by any operation, or by `pruneExpired`);
  * - `'deleted'`: removed by `delete`;
  * - `'replaced'`: its key was set to another value (not notified for the very same value);
- * - `'cleared'`: removed by `clear()` or by disposing the cache.
+ * - `'cleared'`: removed by `clear()` or by disposing the cache;
+ * - `'invalidated'`: removed because another instance changed it (the `invalidation`
+ *   option: a remote `set`, `delete` or `clear`, or a reset of the channel).
  */
-export type EvictionCause = 'evicted' | 'expired' | 'deleted' | 'replaced' | 'cleared'
+export type EvictionCause = 'evicted' | 'expired' | 'deleted' | 'replaced' | 'cleared' | 'invalidated'
 
 /**
  * What an observer receives for every removal: the key, the value that left and why.
@@ -103,6 +107,20 @@ export interface LruTtlCacheOptions<K, V> {
   readonly clock?: (() => number) | undefined
   /** When set, an unref'd timer prunes expired entries every so many ms (stopped on dispose). */
   readonly pruneIntervalMs?: number | undefined
+  /**
+   * Coordinates each `getOrLoad` load across processes (e.g. asyncsafe/redis's
+   * `RedisFlightCoordinator`): one process runs the loader, the others store its value.
+   * Local rules (caller aborts, failures not cached) are unchanged.
+   */
+  readonly coordinator?: FlightCoordinator<K> | undefined
+  /**
+   * Joins a channel shared with the cache's other instances (e.g. asyncsafe/redis's
+   * `RedisInvalidationChannel`): local `set`, `delete` and `clear` are announced, and
+   * the same changes made elsewhere remove the key here with cause `'invalidated'`.
+   * When the channel may have lost events (a reconnect), every entry is removed
+   * (`'invalidated'`). Left on dispose.
+   */
+  readonly invalidation?: InvalidationChannel<K> | undefined
 }
 
 /**
@@ -154,6 +172,8 @@ export interface EvictionCounts {
   readonly replaced: number
   /** Entries removed by `clear()` or by disposing the cache. */
   readonly cleared: number
+  /** Entries removed because another instance changed them (`invalidation` option). */
+  readonly invalidated: number
 }
 
 /**

@@ -24,6 +24,7 @@ import { LongHoldMonitor } from './long-hold.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
 import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.js'
 import { isThenable } from '../internal/thenable.js'
+import { snapshotStats } from './snapshot.js'
 
 export type { ReentryToken } from './reentry.js'
 
@@ -402,16 +403,7 @@ export class LockCore {
 
   /** Statistics snapshot. */
   stats(): LockStats {
-    return {
-      name: this.name,
-      acquisitions: this.acquisitions,
-      contended: this.contended,
-      timeouts: this.timeouts,
-      aborts: this.aborts,
-      longHolds: this.longHolds,
-      wait: this.waitHist.summary(),
-      hold: this.holdHist.summary(),
-    }
+    return snapshotStats(this.name, this)
   }
 }
 

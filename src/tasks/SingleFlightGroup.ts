@@ -8,6 +8,7 @@ import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
 import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'
 import { checkFunction, checkOptionalString, checkOptions, checkTimeout } from '../internal/validate.js'
+import type { FlightCoordinator } from './coordinator.js'
 
 /** Options of a {@link SingleFlightGroup}. */
 export interface SingleFlightGroupOptions {
@@ -18,6 +19,12 @@ export interface SingleFlightGroupOptions {
   readonly timeoutMs?: number | undefined
   /** Name used in timeout messages. */
   readonly name?: string | undefined
+  /**
+   * Coordinates each run across processes (e.g. asyncsafe/redis's `RedisFlightCoordinator`):
+   * the run becomes `coordinator.run(key, fn, signal)`, so one process calls `fn` and the
+   * others get its outcome. Local rules (aborts, failures, `timeoutMs`) are unchanged.
+   */
+  readonly coordinator?: FlightCoordinator | undefined
 }
 
 /** Options of {@link SingleFlightGroup.run}. */
@@ -60,6 +67,7 @@ export interface SingleFlightRunOptions {
 export class SingleFlightGroup<K, T> implements Disposable {
   private readonly flights = new Map<K, Flight<T>>()
   private readonly timeoutMs: number | undefined
+  private readonly coordinator: FlightCoordinator | undefined
   /** `SingleFlightGroup run` or `SingleFlightGroup "name" run`: labels timeouts. */
   private readonly runLabel: string
   /** Message of the DisposedError of a disposed group. */
@@ -74,6 +82,8 @@ export class SingleFlightGroup<K, T> implements Disposable {
     const opts = checkOptions<SingleFlightGroupOptions>('options', options)
     this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     const name = checkOptionalString('name', opts.name)
+    if (opts.coordinator !== undefined) checkFunction('coordinator.run', (opts.coordinator as { run?: unknown }).run)
+    this.coordinator = opts.coordinator
     const label = name === undefined ? 'SingleFlightGroup' : `SingleFlightGroup "${name}"`
     this.runLabel = `${label} run`
     this.disposedMessage = `${label} was disposed`
@@ -118,7 +128,8 @@ export class SingleFlightGroup<K, T> implements Disposable {
         },
       })
       this.flights.set(key, created)
-      created.start(fn)
+      const coordinator = this.coordinator
+      created.start(coordinator === undefined ? fn : (signal) => coordinator.run(key, fn, signal))
       flight = created
     }
     return joinFlight(flight, signal, timeoutMs, this.runLabel)

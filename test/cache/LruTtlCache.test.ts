@@ -142,7 +142,7 @@ describe('ported from the original suite', () => {
       ['a', 'deleted'],
       ['b', 'expired'],
     ])
-    expect(cache.stats().evictions).toEqual({ evicted: 0, expired: 1, deleted: 1, replaced: 0, cleared: 0 })
+    expect(cache.stats().evictions).toEqual({ evicted: 0, expired: 1, deleted: 1, replaced: 0, cleared: 0, invalidated: 0 })
   })
 })
 

@@ -78,7 +78,7 @@ function check(m: Model, r: Real): void {
   expect(r.cache.size).toBeLessThanOrEqual(m.capacity)
   const s = r.cache.stats()
   expect({ hits: s.hits, misses: s.misses }).toEqual({ hits: m.hits, misses: m.misses })
-  const counts: Record<EvictionCause, number> = { evicted: 0, expired: 0, deleted: 0, replaced: 0, cleared: 0 }
+  const counts: Record<EvictionCause, number> = { evicted: 0, expired: 0, deleted: 0, replaced: 0, cleared: 0, invalidated: 0 }
   for (const [, , cause] of m.removals) counts[cause]++
   counts.expired += m.silentExpired
   expect(s.evictions).toEqual(counts)

@@ -102,7 +102,7 @@ export async function cache(): Promise<void> {
     capacity: 2,
     ttlMs: 60_000,
     onEvict: async ({ key, value, cause }) => {
-      expectType<'evicted' | 'expired' | 'deleted' | 'replaced' | 'cleared'>(cause)
+      expectType<'evicted' | 'expired' | 'deleted' | 'replaced' | 'cleared' | 'invalidated'>(cause)
       evicted.push(`${key}:${cause}`)
       await value.close()
     },
