@@ -56,7 +56,7 @@ describe('DetachedPool', () => {
     gates[4]!.resolve()
     await pool.drain()
     expect(order).toEqual([0, 1, 2, 3, 4])
-    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0 })
+    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, aborted: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0 })
     expect(onError).not.toHaveBeenCalled()
   })
 
@@ -88,19 +88,41 @@ describe('DetachedPool', () => {
     )
   })
 
-  it('a task whose timeout fires before it could start is not left overdue (fake timers)', async () => {
+  it('a task whose timeout fires before it could start is not left overdue, and never runs (fake timers)', async () => {
     vi.useFakeTimers()
-    const pool = new DetachedPool({ concurrency: 1, maxQueue: 1, timeoutMs: 100, onError: () => {} })
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 2, timeoutMs: 100, onError })
     const task = vi.fn((signal: AbortSignal) => new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))))
+    const own = vi.fn(async () => {})
+    pool.run(task)
+    pool.run(own, { timeoutMs: 50 })
+    // Both hold a slot; their start microtask has not run when the timers fire.
+    vi.advanceTimersByTime(100)
+    expect(pool.stats()).toMatchObject({ timedOut: 2, overdue: 2, running: 0 })
+    await flushMicrotasks()
+    expect(task).not.toHaveBeenCalled()
+    expect(own).not.toHaveBeenCalled()
+    expect(pool.stats()).toMatchObject({ started: 2, timedOut: 2, overdue: 0, running: 0, queued: 0 })
+    expect(onError).toHaveBeenCalledTimes(2)
+  })
+
+  it('a task queued behind a timed-out one starts in the timer callback that freed its slot (fake timers)', async () => {
+    vi.useFakeTimers()
+    const pool = new DetachedPool({ concurrency: 1, timeoutMs: 100, onError: () => {} })
+    const started: number[] = []
+    const task = vi.fn((signal: AbortSignal) => {
+      started.push(Date.now())
+      return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+    })
     pool.run(task)
     await flushMicrotasks()
     vi.advanceTimersByTime(87)
     pool.run(task)
-    // One synchronous advance: the first times out at 100, the second starts then and its
-    // own timer (armed at 100) fires at 200, before its start microtask could run.
+    // One synchronous advance: the first times out at 100 and the second starts right
+    // then (inside the timer callback, not a caller's stack); it times out at 200.
     vi.advanceTimersByTime(113)
+    expect(started.map((t) => t - started[0]!)).toEqual([0, 100])
     await flushMicrotasks()
-    expect(task).toHaveBeenCalledTimes(1)
     expect(pool.stats()).toMatchObject({ timedOut: 2, overdue: 0, running: 0, queued: 0 })
   })
 
