@@ -153,6 +153,8 @@ function lastMessage(error: unknown): string {
   if (error === undefined) return ''
   let text: string
   try {
+    // Any value may be thrown; its own string form is what a log line would show.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
     text = error instanceof Error ? error.message : String(error)
   } catch {
     return ''

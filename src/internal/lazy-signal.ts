@@ -71,7 +71,6 @@ function findInternals(): Internals | undefined {
 }
 
 /** The traps of every lazy signal, set by the class's static block. */
-// eslint-disable-next-line prefer-const
 let handler: ProxyHandler<LazyAbortController>
 
 /**
@@ -194,7 +193,7 @@ export class LazyAbortController implements TaskAbort {
         if (!Reflect.defineProperty(real, key, descriptor)) return false
         // A Proxy may only report a non-configurable property its target has too.
         const now = Reflect.getOwnPropertyDescriptor(real, key)
-        if (now !== undefined && now.configurable === false) Reflect.defineProperty(t, key, now)
+        if (now?.configurable === false) Reflect.defineProperty(t, key, now)
         return true
       },
       deleteProperty(t, key) {
@@ -252,7 +251,8 @@ let lazySignals: boolean | undefined
  * module comment), a plain `AbortController` everywhere else (cheap there).
  */
 export function createTaskAbort(): TaskAbort {
-  return (lazySignals ??= detectLazy()) ? new LazyAbortController() : new AbortController()
+  lazySignals ??= detectLazy()
+  return lazySignals ? new LazyAbortController() : new AbortController()
 }
 
 /**

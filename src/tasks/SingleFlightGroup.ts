@@ -7,7 +7,9 @@
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
 import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'
-import { checkFunction, checkOptionalString, checkOptions, checkTimeout } from '../internal/validate.js'
+import { checkFunction, checkOptionalString, checkOptions, checkTimeout, knownOptions } from '../internal/validate.js'
+
+const GROUP_OPTIONS = knownOptions(['timeoutMs', 'name'], { signal: 'pass it to each run(key, fn, { signal })', onError: 'every failure goes to the callers of its run' })
 
 /** Options of a {@link SingleFlightGroup}. */
 export interface SingleFlightGroupOptions {
@@ -71,7 +73,7 @@ export class SingleFlightGroup<K, T> implements Disposable {
    * @throws TypeError / RangeError on bad input
    */
   constructor(options?: SingleFlightGroupOptions) {
-    const opts = checkOptions<SingleFlightGroupOptions>('options', options)
+    const opts = checkOptions<SingleFlightGroupOptions>('options', options, GROUP_OPTIONS)
     this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     const name = checkOptionalString('name', opts.name)
     const label = name === undefined ? 'SingleFlightGroup' : `SingleFlightGroup "${name}"`
