@@ -36,7 +36,7 @@ export interface DetachedPoolOptions {
    * Default 30 000; `Infinity` for none (not recommended: detached work should be bounded).
    */
   readonly timeoutMs?: number | undefined
-  /** Most tasks waiting for a slot; a task arriving at a full queue is dropped and reported. Default 1000; 0 allowed. */
+  /** Most tasks waiting for a slot; a task arriving at a full queue is dropped and reported. Default 10 000; 0 allowed. */
   readonly maxQueue?: number | undefined
   /** Name used in reports (`context.name`, `context.pool`). */
   readonly name?: string | undefined
@@ -138,7 +138,8 @@ interface DrainWaiter {
 
 const DEFAULT_CONCURRENCY = 8
 const DEFAULT_TIMEOUT_MS = 30_000
-const DEFAULT_MAX_QUEUE = 1000
+/** 10k queued jobs hold about 1 MB besides the tasks' own closures: a bound, yet a burst of 10k writes is not cut to a tenth. */
+const DEFAULT_MAX_QUEUE = 10_000
 
 const POOL_OPTIONS = knownOptions(['concurrency', 'timeoutMs', 'maxQueue', 'name', 'onError'], {
   limit: 'concurrency',
@@ -246,7 +247,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 
   /**
-   * @param options `concurrency` (8), `timeoutMs` (30 000), `maxQueue` (1000), `name`, `onError`
+   * @param options `concurrency` (8), `timeoutMs` (30 000), `maxQueue` (10 000), `name`, `onError`
    * @throws TypeError / RangeError on bad input, and TypeError on an unknown option key
    */
   constructor(options?: DetachedPoolOptions) {
