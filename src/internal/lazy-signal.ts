@@ -79,6 +79,9 @@ let handler: ProxyHandler<LazyAbortController>
  * property that could collide with what a caller defines on the signal.
  */
 export class LazyAbortController implements TaskAbort {
+  /** Keeps the hidden class of a lazy controller alive (see DetachedPool's #keptShapes). */
+  // eslint-disable-next-line no-unused-private-class-members -- held, never read: holding it is the point
+  static readonly #keptShape: LazyAbortController = new LazyAbortController()
   #proxy: AbortSignal | undefined = undefined
   #controller: AbortController | undefined = undefined
   #real: AbortSignal | undefined = undefined

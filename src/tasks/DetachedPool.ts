@@ -114,7 +114,7 @@ const UNTIMED = 2
 class Job {
   state = GRANTED
   /** The owner's side of the task's signal; created when the task is invoked. */
-  abort: TaskAbort | undefined = undefined
+  control: TaskAbort | undefined = undefined
   /** Own timer, for a task whose `timeoutMs` differs from the pool's. */
   timer: TimerHandle | undefined = undefined
   /** When the pool's timeout passes (ms on `performance.now()`), for a job in the TIMED list. */
@@ -200,12 +200,23 @@ function now(): number {
  * ```
  */
 export class DetachedPool implements Disposable, AsyncDisposable {
+  /**
+   * One live instance of each class of the hot path, for the life of the module. V8 holds
+   * the hidden classes (maps) of instances only weakly: once no pool or job is alive (pools
+   * made and dropped, as per request or per benchmark batch), a full GC frees the maps and
+   * deoptimizes every optimized function built on them ("weak objects"), and the next pool
+   * runs unoptimized until V8 recompiles it (measured 3-8x slower for a 10k-task burst).
+   */
+  // eslint-disable-next-line no-unused-private-class-members -- held, never read: holding it is the point
+  static readonly #keptShapes: readonly object[] = [new DetachedPool({ name: 'asyncsafe:kept-shape' }), new Job(() => undefined, undefined, undefined, undefined)]
+
   private readonly concurrency: number
   private readonly timeoutMs: number | undefined
   private readonly maxQueue: number
   private readonly name: string | undefined
   private readonly onError: OnError | undefined
-  private queue: (Job | undefined)[] = []
+  /** Waiting tasks: a bare task (pool defaults) or a Job (per-task options). */
+  private queue: (DetachedTask | Job | undefined)[] = []
   private head = 0
   /** Jobs granted a slot by `run()`, invoked together on the next microtask. */
   private starting: Job[] = []
@@ -278,22 +289,24 @@ export class DetachedPool implements Disposable, AsyncDisposable {
    */
   run(task: DetachedTask, options?: DetachedRunOptions): boolean {
     checkFunction('task', task)
-    let name = this.name
-    let timeoutMs = this.timeoutMs
-    let onError = this.onError
+    // Without options a waiting task is queued as the bare function: its Job exists only
+    // while it holds a slot (10k queued Jobs surviving scavenges cost more than the rest).
+    let entry: DetachedTask | Job = task
     if (options !== undefined) {
       const opts = checkOptions<DetachedRunOptions>('options', options, RUN_OPTIONS)
-      if (opts.name !== undefined) name = checkOptionalString('name', opts.name)
-      if (opts.timeoutMs !== undefined) timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
-      if (opts.onError !== undefined) onError = checkOptionalFunction<OnError>('onError', opts.onError)
+      const name = opts.name === undefined ? this.name : checkOptionalString('name', opts.name)
+      const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : checkTimeout('timeoutMs', opts.timeoutMs)
+      const onError = opts.onError === undefined ? this.onError : checkOptionalFunction<OnError>('onError', opts.onError)
+      entry = new Job(task, name, timeoutMs, onError)
     }
-    const job = new Job(task, name, timeoutMs, onError)
     if (this.closed) {
+      const job = this.toJob(entry)
       this.nRefused++
       this.report(job, 'refused', new ClosedError(`${this.label(job)} refused: the pool is closed`))
       return false
     }
     if (this.nRunning < this.concurrency) {
+      const job = this.toJob(entry)
       this.grant(job)
       // Never run foreign code inside the caller's stack: one microtask starts every task granted meanwhile.
       this.starting.push(job)
@@ -304,9 +317,10 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       return true
     }
     if (this.queue.length - this.head < this.maxQueue) {
-      this.queue.push(job)
+      this.queue.push(entry)
       return true
     }
+    const job = this.toJob(entry)
     this.nDropped++
     this.report(job, 'dropped', new DroppedError(`${this.label(job)} dropped: the queue is full (maxQueue ${this.maxQueue})`))
     return false
@@ -427,6 +441,10 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     await this.drain()
   }
 
+  private toJob(entry: DetachedTask | Job): Job {
+    return typeof entry === 'function' ? new Job(entry, this.name, this.timeoutMs, this.onError) : entry
+  }
+
   private label(job: Job): string {
     return job.name === undefined ? 'Detached task' : `Detached task "${job.name}"`
   }
@@ -528,7 +546,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     else this.nAborted++
     this.nOverdue++
     this.nRunning--
-    job.abort?.abort(reason)
+    job.control?.abort(reason)
     this.report(job, event, reason)
   }
 
@@ -542,7 +560,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     }
     job.state = RUNNING
     const abort = createTaskAbort()
-    job.abort = abort
+    job.control = abort
     let out: unknown
     try {
       out = job.task(abort.signal)
@@ -596,7 +614,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     if (this.pumping) return
     this.pumping = true
     while (this.nRunning < this.concurrency && this.head < this.queue.length) {
-      const job = this.queue[this.head]!
+      const job = this.toJob(this.queue[this.head]!)
       this.queue[this.head++] = undefined
       this.grant(job)
       // A task that settles synchronously comes back to pump(), which returns at once: no recursion.
@@ -627,9 +645,10 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     const queued = this.queue.slice(this.head)
     this.queue = []
     this.head = 0
-    for (const job of queued) {
+    for (const entry of queued) {
+      const job = this.toJob(entry!)
       this.nDropped++
-      this.report(job!, 'dropped', new DroppedError(`${this.label(job!)} dropped: the pool's drain deadline passed before it started`, { cause: reason }))
+      this.report(job, 'dropped', new DroppedError(`${this.label(job)} dropped: the pool's drain deadline passed before it started`, { cause: reason }))
     }
     // Collected first: an abort listener may call run(), which links new jobs (not aborted).
     const holding: Job[] = []
@@ -638,4 +657,3 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     this.pump()
   }
 }
-
