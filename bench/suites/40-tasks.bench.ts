@@ -15,7 +15,7 @@
  */
 import pLimit from 'p-limit'
 import PQueue from 'p-queue'
-import { floorCase, runGroups, type SuiteResult } from '../harness.js'
+import { floorCase, runGroups, type BenchCase, type SuiteResult } from '../harness.js'
 import type * as TasksModule from '../../src/tasks/index.js'
 import type * as CacheModule from '../../src/cache/index.js'
 
@@ -33,6 +33,18 @@ const PQUEUE = 'p-queue({ concurrency: 8 }): 10k add(fn) + onIdle()'
 const POOL = 'DetachedPool({ concurrency: 8 }) defaults (30 s timeout on): 10k run(fn) + drain()'
 const POOL_NO_TIMEOUT = 'DetachedPool, timeoutMs: Infinity'
 const POOL_OWN_TIMEOUT = 'DetachedPool, per-task timeoutMs (own timer each)'
+
+/** 10k `run(trivial)` on a fresh `DetachedPool({ concurrency: 8, ...options })`, then `drain()`. */
+function poolCase(name: string, options: TasksModule.DetachedPoolOptions, runOptions?: TasksModule.DetachedRunOptions): BenchCase {
+  return {
+    name,
+    run: async (n) => {
+      const pool = new DetachedPool({ concurrency: 8, ...options })
+      for (let i = 0; i < n; i++) pool.run(trivial, runOptions)
+      await pool.drain()
+    },
+  }
+}
 
 export default async function tasksSuite(): Promise<SuiteResult> {
   const ready = new Initializer(one)
@@ -71,31 +83,9 @@ export default async function tasksSuite(): Promise<SuiteResult> {
             await queue.onIdle()
           },
         },
-        {
-          name: POOL,
-          run: async (n) => {
-            const pool = new DetachedPool({ concurrency: 8 })
-            for (let i = 0; i < n; i++) pool.run(trivial)
-            await pool.drain()
-          },
-        },
-        {
-          name: POOL_NO_TIMEOUT,
-          run: async (n) => {
-            const pool = new DetachedPool({ concurrency: 8, timeoutMs: Infinity })
-            for (let i = 0; i < n; i++) pool.run(trivial)
-            await pool.drain()
-          },
-        },
-        {
-          name: POOL_OWN_TIMEOUT,
-          run: async (n) => {
-            const pool = new DetachedPool({ concurrency: 8 })
-            const options = { timeoutMs: 20_000 }
-            for (let i = 0; i < n; i++) pool.run(trivial, options)
-            await pool.drain()
-          },
-        },
+        poolCase(POOL, {}),
+        poolCase(POOL_NO_TIMEOUT, { timeoutMs: Infinity }),
+        poolCase(POOL_OWN_TIMEOUT, {}, { timeoutMs: 20_000 }),
       ],
       ratios: [
         { case: POOL, base: FLOOR, max: 8 },
