@@ -82,6 +82,25 @@ export class ClosedError extends Error {
 }
 
 /**
+ * A detached task was dropped without running: its pool's queue was full (`maxQueue`), or a
+ * drain with `abortRemaining` reached its deadline while the task still waited for a slot.
+ * Reported to `onError` (event `'dropped'`), never thrown: `run()` returns `false` for a
+ * task dropped at once.
+ *
+ * @example
+ * ```ts
+ * const pool = new DetachedPool({ onError: (error) => { if (error instanceof DroppedError) metrics.dropped++ } })
+ * ```
+ */
+export class DroppedError extends Error {
+  /** Always `'DroppedError'`. */
+  override readonly name = 'DroppedError' as const
+  constructor(message = 'The task was dropped without running', options?: AsyncsafeErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+}
+
+/**
  * The abort reason asyncsafe uses when it aborts work because its owner was disposed
  * (a guard left its `using` scope, a scope or pool was disposed). Such aborts are
  * cancellation, not failure: they are never reported to `onError`.
@@ -103,7 +122,8 @@ export class DisposedError extends Error {
 
 /**
  * `retry` ran out of attempts, or `shouldRetry` said no. An `AggregateError`:
- * `errors` holds every failure in order, `cause` the last one.
+ * `errors` holds every failure in order, `cause` the last one; the message ends with the
+ * last failure's message (`Failed after 3 attempts: connect ECONNREFUSED`).
  *
  * @example
  * ```ts
@@ -118,12 +138,27 @@ export class RetryError extends AggregateError {
   readonly attempts: number
   /**
    * @param errors the failures kept, oldest first (the last one becomes `cause`)
-   * @param message defaults to "Failed after N attempts"
+   * @param message defaults to "Failed after N attempts: <the last failure's message>"
    * @param attempts how many attempts ran, when more ran than `errors` keeps (default `errors.length`)
    */
   constructor(errors: readonly unknown[], message?: string, attempts: number = errors.length) {
     const last = errors[errors.length - 1]
-    super(errors, message ?? `Failed after ${attempts} attempt${attempts === 1 ? '' : 's'}`, { cause: last })
+    super(errors, message ?? `Failed after ${attempts} attempt${attempts === 1 ? '' : 's'}${lastMessage(errors.length === 0 ? undefined : last)}`, { cause: last })
     this.attempts = attempts
   }
+}
+
+/** `': <message>'` of the last failure (or its string form), `''` when there is none or it cannot be printed. */
+function lastMessage(error: unknown): string {
+  if (error === undefined) return ''
+  let text: string
+  try {
+    // Any value may be thrown; its own string form is what a log line would show.
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string
+    text = error instanceof Error ? error.message : String(error)
+  } catch {
+    return ''
+  }
+  if (text.length > 200) text = `${text.slice(0, 200)}…`
+  return text === '' ? '' : `: ${text}`
 }

@@ -1,75 +1,104 @@
 /**
- * tasks: what the safety of DetachedPool, Initializer, SingleFlightGroup and retry costs.
+ * tasks: what the safety of DetachedPool, Initializer, SingleFlightGroup, retry and the
+ * cache's getOrLoad costs, as ratios measured in one run (paired per repetition).
  *
- * - detached: 10,000 trivial async functions, at most 8 at once, awaited to the end;
- *   paired against running them all directly (`Promise.all`, no bound) and against
- *   p-limit(8). The pool starts each task on a microtask, gives it an AbortController,
- *   and (in the "timeout" case) arms and clears a timer per task.
- * - init/flight/retry: the hot paths (ready value, single caller, first-try success)
- *   against the floor of one awaited promise per operation.
+ * - detached: 10,000 trivial async functions, at most 8 at once, awaited to the end, on
+ *   `new DetachedPool({ concurrency: 8 })` with its defaults (so the 30 s timeout is on),
+ *   paired against the floor (`Promise.all` of the 10,000 calls, no bound), p-limit(8)
+ *   (`Promise.all` of 10,000 `limit(fn)`) and p-queue ({ concurrency: 8 }, 10,000 `add` +
+ *   `onIdle`). Targets (issue 9): pool ≤ 8× the floor, and faster than p-limit and p-queue.
+ * - single flight / retry: the hot paths (ready value, a run per call, first-try success,
+ *   a getOrLoad miss) against the floor of one awaited promise per operation.
+ *
+ * `ASYNCSAFE_BENCH_DIST=1` measures the built package (dist/, after `npx tsup`) instead of
+ * src through tsx: the independent check runs on the packed package.
  */
 import pLimit from 'p-limit'
-import { floorCase, runGroups, type SuiteResult } from '../harness.js'
-import { DetachedPool } from '../../src/tasks/DetachedPool.js'
-import { Initializer } from '../../src/tasks/Initializer.js'
-import { SingleFlightGroup } from '../../src/tasks/SingleFlightGroup.js'
-import { retry } from '../../src/tasks/retry.js'
+import PQueue from 'p-queue'
+import { floorCase, runGroups, type BenchCase, type SuiteResult } from '../harness.js'
+import type * as TasksModule from '../../src/tasks/index.js'
+import type * as CacheModule from '../../src/cache/index.js'
 
-const trivial = async (): Promise<number> => 1
+const dist = process.env.ASYNCSAFE_BENCH_DIST === '1'
+const tasks = (await import(dist ? '../../dist/tasks/index.js' : '../../src/tasks/index.js')) as typeof TasksModule
+const cacheModule = (await import(dist ? '../../dist/cache/index.js' : '../../src/cache/index.js')) as typeof CacheModule
+const { DetachedPool, Initializer, SingleFlightGroup, retry } = tasks
+
+const trivial = async (): Promise<void> => {}
+const one = async (): Promise<number> => 1
+
+const FLOOR = 'floor: Promise.all(10k fn()) (unbounded)'
+const PLIMIT = 'p-limit(8): Promise.all(10k limit(fn))'
+const PQUEUE = 'p-queue({ concurrency: 8 }): 10k add(fn) + onIdle()'
+const POOL = 'DetachedPool({ concurrency: 8 }) defaults (30 s timeout on): 10k run(fn) + drain()'
+const POOL_NO_TIMEOUT = 'DetachedPool, timeoutMs: Infinity'
+const POOL_OWN_TIMEOUT = 'DetachedPool, per-task timeoutMs (own timer each)'
+
+/** 10k `run(trivial)` on a fresh `DetachedPool({ concurrency: 8, ...options })`, then `drain()`. */
+function poolCase(name: string, options: TasksModule.DetachedPoolOptions, runOptions?: TasksModule.DetachedRunOptions): BenchCase {
+  return {
+    name,
+    run: async (n) => {
+      const pool = new DetachedPool({ concurrency: 8, ...options })
+      for (let i = 0; i < n; i++) pool.run(trivial, runOptions)
+      await pool.drain()
+    },
+  }
+}
 
 export default async function tasksSuite(): Promise<SuiteResult> {
-  const limit = pLimit(8)
-  const ready = new Initializer(async () => 1)
+  const ready = new Initializer(one)
   await ready.get()
   const flights = new SingleFlightGroup<number, number>()
-  return runGroups('tasks', [
+  const cache = new cacheModule.LruTtlCache<number, number>({ capacity: 64 })
+  let key = 0
+  const result = await runGroups(`tasks${dist ? ' (dist)' : ''}`, [
     {
       name: 'detached: 10,000 trivial async fns, limit 8',
       batch: 10_000,
-      reps: 15,
+      reps: 25,
       cases: [
         {
-          name: 'Promise.all direct (unbounded)',
+          name: FLOOR,
           run: async (n) => {
-            const all: Promise<number>[] = []
+            const all: Promise<void>[] = []
             for (let i = 0; i < n; i++) all.push(trivial())
             await Promise.all(all)
           },
         },
         {
-          name: 'p-limit(8)',
+          name: PLIMIT,
           run: async (n) => {
-            const all: Promise<number>[] = []
+            const limit = pLimit(8)
+            const all: Promise<void>[] = []
             for (let i = 0; i < n; i++) all.push(limit(trivial))
             await Promise.all(all)
           },
         },
         {
-          name: 'DetachedPool(8), no timeout',
+          name: PQUEUE,
           run: async (n) => {
-            const pool = new DetachedPool({ concurrency: 8, maxQueue: n, timeoutMs: Infinity })
-            for (let i = 0; i < n; i++) pool.run(trivial)
-            await pool.drain()
+            const queue = new PQueue({ concurrency: 8 })
+            for (let i = 0; i < n; i++) void queue.add(trivial)
+            await queue.onIdle()
           },
         },
-        {
-          name: 'DetachedPool(8), 500 ms timeout per task',
-          run: async (n) => {
-            const pool = new DetachedPool({ concurrency: 8, maxQueue: n, timeoutMs: 500 })
-            for (let i = 0; i < n; i++) pool.run(trivial)
-            await pool.drain()
-          },
-        },
+        poolCase(POOL, {}),
+        poolCase(POOL_NO_TIMEOUT, { timeoutMs: Infinity }),
+        poolCase(POOL_OWN_TIMEOUT, {}, { timeoutMs: 20_000 }),
       ],
       ratios: [
-        { case: 'DetachedPool(8), no timeout', base: 'p-limit(8)' },
-        { case: 'DetachedPool(8), 500 ms timeout per task', base: 'p-limit(8)' },
-        { case: 'DetachedPool(8), no timeout', base: 'Promise.all direct (unbounded)' },
-        { case: 'p-limit(8)', base: 'Promise.all direct (unbounded)' },
+        { case: POOL, base: FLOOR, max: 8 },
+        { case: POOL, base: PLIMIT, max: 1 },
+        { case: POOL, base: PQUEUE, max: 1 },
+        { case: POOL_NO_TIMEOUT, base: FLOOR },
+        { case: POOL_OWN_TIMEOUT, base: FLOOR },
+        { case: PLIMIT, base: FLOOR },
+        { case: PQUEUE, base: FLOOR },
       ],
     },
     {
-      name: 'single flight hot paths',
+      name: 'single flight and retry hot paths',
       batch: 20_000,
       cases: [
         floorCase,
@@ -80,23 +109,32 @@ export default async function tasksSuite(): Promise<SuiteResult> {
           },
         },
         {
-          name: 'SingleFlightGroup.run (one caller, async fn)',
+          name: 'SingleFlightGroup.run (one caller, a run per call)',
           run: async (n) => {
-            for (let i = 0; i < n; i++) await flights.run(i & 7, trivial)
+            for (let i = 0; i < n; i++) await flights.run(i & 7, one)
           },
         },
         {
           name: 'retry (first try succeeds)',
           run: async (n) => {
-            for (let i = 0; i < n; i++) await retry(trivial)
+            for (let i = 0; i < n; i++) await retry(one)
+          },
+        },
+        {
+          name: 'LruTtlCache.getOrLoad miss (a loader run per call)',
+          run: async (n) => {
+            for (let i = 0; i < n; i++) await cache.getOrLoad(key++, one)
           },
         },
       ],
       ratios: [
         { case: 'Initializer.get() when ready', base: floorCase.name },
-        { case: 'SingleFlightGroup.run (one caller, async fn)', base: floorCase.name },
+        { case: 'SingleFlightGroup.run (one caller, a run per call)', base: floorCase.name },
         { case: 'retry (first try succeeds)', base: floorCase.name },
+        { case: 'LruTtlCache.getOrLoad miss (a loader run per call)', base: floorCase.name },
       ],
     },
   ])
+  await cache.clear()
+  return result
 }

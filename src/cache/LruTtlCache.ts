@@ -782,20 +782,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   private joinWithTimeout(flight: Flight<V>, signal: AbortSignal | undefined, timeoutMs: number): Promise<V> {
-    const controller = new AbortController()
-    const timer = setTimeout(() => {
-      controller.abort(new TimeoutError(`asyncsafe cache getOrLoad timed out after ${timeoutMs} ms`, { timeoutMs }))
-    }, timeoutMs)
-    const forward = (): void => {
-      controller.abort(signal?.reason)
-    }
-    signal?.addEventListener('abort', forward, { once: true })
-    const joined = flight.join(controller.signal)
-    const cleanup = (): void => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', forward)
-    }
-    joined.then(cleanup, cleanup)
-    return joined
+    // The flight arms this waiter's timer itself (armTimer: no early fire past 24.8 days) and leaves on it: no controller, no signal.
+    return flight.join(signal, timeoutMs, 'asyncsafe cache getOrLoad')
   }
+
 }

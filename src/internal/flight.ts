@@ -13,18 +13,25 @@
  *   aborts with it, whether or not the task honours the signal.
  * - `abort(reason)` ends the run now (reset, dispose): waiters reject with `reason`.
  *
+ * The run's signal is a task signal (`createTaskAbort`): on Node 20 the real AbortSignal is
+ * created only if the task uses it, so a run nobody aborts costs no signal.
+ *
  * Nothing here produces an unhandled rejection: the shared promise has a handler of
  * its own, and per-waiter promises are created only for callers that await them.
  */
 
 import { TimeoutError } from '../errors.js'
+import { createTaskAbort, type TaskAbort } from './lazy-signal.js'
 import { isThenable } from './thenable.js'
+import { armTimer, disarmTimer, type TimerHandle } from './timers.js'
 
 type Settle<T> = { resolve: (value: T) => void; reject: (error: unknown) => void }
 
+/** A waiter that may leave early: on its signal, or after its own timeout. */
 interface SignalWaiter<T> extends Settle<T> {
-  readonly signal: AbortSignal
-  readonly listener: () => void
+  readonly signal: AbortSignal | undefined
+  readonly listener: (() => void) | undefined
+  timer: TimerHandle | undefined
 }
 
 /** State of a flight. */
@@ -48,7 +55,7 @@ const noop = (): void => {}
 export class Flight<T> {
   /** The run's signal, handed to the task. */
   readonly signal: AbortSignal
-  private readonly controller = new AbortController()
+  private readonly controller: TaskAbort = createTaskAbort()
   private readonly shared: Promise<T>
   private settleShared!: Settle<T>
   private current: FlightState = 'running'
@@ -56,7 +63,7 @@ export class Flight<T> {
   private failure: unknown
   private waiters = 0
   private readonly signalWaiters = new Set<SignalWaiter<T>>()
-  private timer: ReturnType<typeof setTimeout> | undefined
+  private timer: TimerHandle | undefined
   private owned: boolean
 
   constructor(private readonly options: FlightOptions<T> = {}) {
@@ -107,13 +114,7 @@ export class Flight<T> {
   /** Starts the task. Call once, after the owner has stored the flight (the task may re-enter the owner). */
   start(fn: (signal: AbortSignal) => T | PromiseLike<T>): this {
     const ms = this.options.timeoutMs
-    if (ms !== undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        const label = this.options.label ?? 'The run'
-        this.abort(new TimeoutError(`${label} timed out after ${ms} ms`, { timeoutMs: ms }))
-      }, ms)
-    }
+    if (ms !== undefined) this.timer = armTimer(ms, expireFlight, this as Flight<unknown>, ms)
     let out: T | PromiseLike<T>
     try {
       out = fn(this.signal)
@@ -138,25 +139,32 @@ export class Flight<T> {
 
   /**
    * Joins the run. Resolves with its value or rejects with its error; with `signal`,
-   * rejects with `signal.reason` when it aborts first (and leaves the run).
-   * A signal already aborted rejects at once and does not join.
+   * rejects with `signal.reason` when it aborts first (and leaves the run); with
+   * `timeoutMs`, rejects with a `TimeoutError` labelled `label` after that long (and
+   * leaves the run, as an abort would). A signal already aborted rejects at once and
+   * does not join. The caller handles `timeoutMs === 0` itself.
    */
-  join(signal?: AbortSignal): Promise<T> {
+  join(signal?: AbortSignal, timeoutMs?: number, label = 'The wait'): Promise<T> {
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.current !== 'running') return this.shared
     this.waiters++
-    if (signal === undefined) return this.shared
+    if (signal === undefined && timeoutMs === undefined) return this.shared
     return new Promise<T>((resolve, reject) => {
       const waiter: SignalWaiter<T> = {
         resolve,
         reject,
         signal,
-        listener: () => {
-          this.leave(waiter)
-        },
+        listener:
+          signal === undefined
+            ? undefined
+            : () => {
+                this.leave(waiter, signal.reason)
+              },
+        timer: undefined,
       }
       this.signalWaiters.add(waiter)
-      signal.addEventListener('abort', waiter.listener, { once: true })
+      if (signal !== undefined) signal.addEventListener('abort', waiter.listener!, { once: true })
+      if (timeoutMs !== undefined) waiter.timer = armTimer(timeoutMs, waiterTimeout, this as Flight<unknown>, { waiter: waiter as SignalWaiter<unknown>, timeoutMs, label })
     })
   }
 
@@ -167,10 +175,11 @@ export class Flight<T> {
     this.controller.abort(reason)
   }
 
-  private leave(waiter: SignalWaiter<T>): void {
+  /** @internal A waiter leaves with `reason` (its signal aborted, or its timeout passed). */
+  leave(waiter: SignalWaiter<T>, reason: unknown): void {
     if (!this.signalWaiters.delete(waiter)) return
     this.waiters--
-    const reason: unknown = waiter.signal.reason
+    release(waiter)
     waiter.reject(reason)
     if (this.waiters === 0 && !this.owned && this.current === 'running') {
       this.current = 'abandoned'
@@ -183,9 +192,16 @@ export class Flight<T> {
 
   private clearTimer(): void {
     if (this.timer !== undefined) {
-      clearTimeout(this.timer)
+      disarmTimer(this.timer)
       this.timer = undefined
     }
+  }
+
+  /** @internal The run's `timeoutMs` passed. */
+  expire(ms: number): void {
+    this.timer = undefined
+    const label = this.options.label ?? 'The run'
+    this.abort(new TimeoutError(`${label} timed out after ${ms} ms`, { timeoutMs: ms }))
   }
 
   private finish(state: 'fulfilled' | 'rejected', value: T | undefined, error: unknown): void {
@@ -200,11 +216,27 @@ export class Flight<T> {
       this.settleShared.reject(error)
     }
     for (const waiter of this.signalWaiters) {
-      waiter.signal.removeEventListener('abort', waiter.listener)
+      release(waiter)
       if (state === 'fulfilled') waiter.resolve(value as T)
       else waiter.reject(error)
     }
     this.signalWaiters.clear()
     this.options.onDone?.(this)
   }
+}
+
+function expireFlight(flight: Flight<unknown>, ms: number): void {
+  flight.expire(ms)
+}
+
+/** Removes a waiter's abort listener and timer. */
+function release<T>(waiter: SignalWaiter<T>): void {
+  if (waiter.listener !== undefined) waiter.signal?.removeEventListener('abort', waiter.listener)
+  disarmTimer(waiter.timer)
+  waiter.timer = undefined
+}
+
+function waiterTimeout(flight: Flight<unknown>, t: { waiter: SignalWaiter<unknown>; timeoutMs: number; label: string }): void {
+  t.waiter.timer = undefined
+  flight.leave(t.waiter, new TimeoutError(`${t.label} timed out after ${t.timeoutMs} ms`, { timeoutMs: t.timeoutMs }))
 }

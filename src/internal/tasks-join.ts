@@ -7,7 +7,10 @@
 
 import { DisposedError, TimeoutError } from '../errors.js'
 import type { Flight } from './flight.js'
-import { checkOptions, checkSignal, checkTimeout } from './validate.js'
+import { armTimer, disarmTimer } from './timers.js'
+import { checkOptions, checkSignal, checkTimeout, knownOptions } from './validate.js'
+
+const WAIT_OPTIONS = knownOptions(['signal', 'timeoutMs'])
 
 /** The validated `{ signal, timeoutMs }` of one wait. */
 export interface WaitRequest {
@@ -25,7 +28,7 @@ export interface WaitRequest {
 export function openWait(options: unknown, disposedMessage: string | undefined): WaitRequest | Promise<never> {
   let request: WaitRequest
   try {
-    const opts = checkOptions<WaitRequest>('options', options)
+    const opts = checkOptions<WaitRequest>('options', options, WAIT_OPTIONS)
     request = { signal: checkSignal('signal', opts.signal), timeoutMs: checkTimeout('timeoutMs', opts.timeoutMs) }
   } catch (error) {
     return Promise.reject(error)
@@ -45,9 +48,9 @@ export function openWait(options: unknown, disposedMessage: string | undefined):
 export function waitWithDeadline<T>(signal: AbortSignal | undefined, timeoutMs: number | undefined, timeoutError: (timeoutMs: number) => unknown, wait: (deadline: AbortSignal | undefined) => Promise<T>): Promise<T> {
   if (timeoutMs === undefined) return wait(signal)
   const controller = new AbortController()
-  const timer = setTimeout(() => {
+  const timer = armTimer(timeoutMs, () => {
     controller.abort(timeoutError(timeoutMs))
-  }, timeoutMs)
+  })
   let onAbort: (() => void) | undefined
   if (signal !== undefined) {
     onAbort = () => {
@@ -57,7 +60,7 @@ export function waitWithDeadline<T>(signal: AbortSignal | undefined, timeoutMs: 
   }
   const waiting = wait(controller.signal)
   const cleanup = (): void => {
-    clearTimeout(timer)
+    disarmTimer(timer)
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
   }
   // Both handlers given: this derived promise never rejects.
@@ -67,17 +70,11 @@ export function waitWithDeadline<T>(signal: AbortSignal | undefined, timeoutMs: 
 
 /**
  * Joins `flight` as one waiter, bounded by `signal` and `timeoutMs` (a `TimeoutError`
- * labelled `label` after that long). Without `timeoutMs` this is `flight.join(signal)`.
- * The caller handles `timeoutMs === 0` (nothing to wait for) itself.
+ * labelled `label` after that long; the flight arms the waiter's timer itself, no signal
+ * is created for it). The caller handles `timeoutMs === 0` (nothing to wait for) itself.
  */
 export function joinFlight<T>(flight: Flight<T>, signal: AbortSignal | undefined, timeoutMs: number | undefined, label: string): Promise<T> {
-  if (timeoutMs === undefined || !flight.running) return flight.join(signal)
-  return waitWithDeadline(
-    signal,
-    timeoutMs,
-    (ms) => new TimeoutError(`${label} timed out after ${ms} ms`, { timeoutMs: ms }),
-    (deadline) => flight.join(deadline),
-  )
+  return flight.join(signal, timeoutMs, label)
 }
 
 /** The `TimeoutError` of a `timeoutMs: 0` wait that cannot be granted at once. */

@@ -8,7 +8,9 @@ import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
 import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkTimeout } from '../internal/validate.js'
+import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkTimeout, knownOptions } from '../internal/validate.js'
+
+const INITIALIZER_OPTIONS = knownOptions(['timeoutMs', 'name', 'onError'], { signal: 'pass it to each get({ signal })' })
 
 /** State of an {@link Initializer}. */
 export type InitializerState = 'idle' | 'running' | 'ready' | 'failed'
@@ -104,7 +106,7 @@ export class Initializer<T> implements Disposable, AsyncDisposable {
    */
   constructor(init: InitFunction<T>, options?: InitializerOptions) {
     this.init = checkFunction<InitFunction<T>>('init', init)
-    const opts = checkOptions<InitializerOptions>('options', options)
+    const opts = checkOptions<InitializerOptions>('options', options, INITIALIZER_OPTIONS)
     this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     this.name = checkOptionalString('name', opts.name)
     this.label = this.name === undefined ? 'Initializer' : `Initializer "${this.name}"`

@@ -7,8 +7,10 @@
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
 import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'
-import { checkFunction, checkOptionalString, checkOptions, checkTimeout } from '../internal/validate.js'
+import { checkFunction, checkOptionalString, checkOptions, checkTimeout, knownOptions } from '../internal/validate.js'
 import type { FlightCoordinator } from './coordinator.js'
+
+const GROUP_OPTIONS = knownOptions(['timeoutMs', 'name', 'coordinator'], { signal: 'pass it to each run(key, fn, { signal })', onError: 'every failure goes to the callers of its run' })
 
 /** Options of a {@link SingleFlightGroup}. */
 export interface SingleFlightGroupOptions {
@@ -79,7 +81,7 @@ export class SingleFlightGroup<K, T> implements Disposable {
    * @throws TypeError / RangeError on bad input
    */
   constructor(options?: SingleFlightGroupOptions) {
-    const opts = checkOptions<SingleFlightGroupOptions>('options', options)
+    const opts = checkOptions<SingleFlightGroupOptions>('options', options, GROUP_OPTIONS)
     this.timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
     const name = checkOptionalString('name', opts.name)
     if (opts.coordinator !== undefined) checkFunction('coordinator.run', (opts.coordinator as { run?: unknown }).run)

@@ -13,4 +13,6 @@ export { DetachedPool } from './DetachedPool.js'
 export type { DetachedTask, DetachedPoolOptions, DetachedRunOptions, DetachedPoolStats, DrainOptions } from './DetachedPool.js'
 export { spawnDetached, defaultDetachedPool, DEFAULT_DETACHED_POOL_OPTIONS } from './spawnDetached.js'
 export { retry, backoffDelay, DEFAULT_RETRY_OPTIONS } from './retry.js'
+// The errors a handler of these primitives branches on (the same classes as `asyncsafe`'s).
+export { ClosedError, DisposedError, DroppedError, RetryError, TimeoutError } from '../errors.js'
 export type { RetryOptions, RetryEvent } from './retry.js'

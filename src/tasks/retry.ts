@@ -5,6 +5,8 @@
  */
 
 import { RetryError } from '../errors.js'
+import { createTaskAbort } from '../internal/lazy-signal.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import {
   checkFunction,
   checkNonNegativeFinite,
@@ -13,7 +15,20 @@ import {
   checkOptions,
   checkSignal,
   describe,
+  knownOptions,
 } from '../internal/validate.js'
+
+const RETRY_OPTIONS = knownOptions(['attempts', 'baseMs', 'maxMs', 'factor', 'jitter', 'random', 'shouldRetry', 'onRetry', 'signal'], {
+  retries: 'attempts',
+  maxAttempts: 'attempts',
+  tries: 'attempts',
+  minMs: 'baseMs',
+  delayMs: 'baseMs',
+  initialMs: 'baseMs',
+  maxDelayMs: 'maxMs',
+  multiplier: 'factor',
+  timeoutMs: 'bound each attempt inside fn, or pass signal: AbortSignal.timeout(ms) to bound the whole retry',
+})
 
 /** What `onRetry` receives before each wait. */
 export interface RetryEvent {
@@ -145,7 +160,7 @@ interface Config {
 }
 
 function readOptions(options: RetryOptions | undefined): Config {
-  const opts = checkOptions<RetryOptions>('options', options)
+  const opts = checkOptions<RetryOptions>('options', options, RETRY_OPTIONS)
   let attempts: number = DEFAULT_RETRY_OPTIONS.attempts
   if (opts.attempts !== undefined) {
     attempts = opts.attempts
@@ -208,18 +223,21 @@ class FailureLog {
 }
 
 function run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>, config: Config): Promise<T> {
-  const signal = config.signal ?? new AbortController().signal
+  // Without a caller's signal, fn gets one that never aborts: a task signal, which on
+  // Node 20 costs nothing unless fn uses it (no listener of ours is added to it either).
+  const own = config.signal === undefined
+  const signal = config.signal ?? createTaskAbort().signal
   return new Promise<T>((resolve, reject) => {
     const errors = new FailureLog()
     let attempt = 0
-    let timer: ReturnType<typeof setTimeout> | undefined
+    let timer: TimerHandle | undefined
     let finished = false
     const finish = (): boolean => {
       if (finished) return false
       finished = true
-      if (timer !== undefined) clearTimeout(timer)
+      disarmTimer(timer)
       timer = undefined
-      signal.removeEventListener('abort', onAbort)
+      if (!own) signal.removeEventListener('abort', onAbort)
       return true
     }
     const onAbort = (): void => {
@@ -246,10 +264,10 @@ function run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>
         return
       }
       if (finished) return // onRetry may have aborted the signal
-      timer = setTimeout(() => {
+      timer = armTimer(delayMs, () => {
         timer = undefined
         next()
-      }, delayMs)
+      })
     }
     const next = (): void => {
       if (finished) return
@@ -268,7 +286,7 @@ function run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>
         fail,
       )
     }
-    signal.addEventListener('abort', onAbort, { once: true })
+    if (!own) signal.addEventListener('abort', onAbort, { once: true })
     next()
   })
 }

@@ -3,8 +3,8 @@ import fc from 'fast-check'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { DetachedPool } from '../../src/tasks/DetachedPool.js'
 import { defaultDetachedPool, spawnDetached, DEFAULT_DETACHED_POOL_OPTIONS } from '../../src/tasks/spawnDetached.js'
-import { ClosedError, TimeoutError } from '../../src/errors.js'
-import { abortListenerCount, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
+import { ClosedError, DroppedError, TimeoutError } from '../../src/errors.js'
+import { abortListenerCount, collector, deferred, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
 
@@ -56,7 +56,7 @@ describe('DetachedPool', () => {
     gates[4]!.resolve()
     await pool.drain()
     expect(order).toEqual([0, 1, 2, 3, 4])
-    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0 })
+    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, aborted: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0 })
     expect(onError).not.toHaveBeenCalled()
   })
 
@@ -88,19 +88,41 @@ describe('DetachedPool', () => {
     )
   })
 
-  it('a task whose timeout fires before it could start is not left overdue (fake timers)', async () => {
+  it('a task whose timeout fires before it could start is not left overdue, and never runs (fake timers)', async () => {
     vi.useFakeTimers()
-    const pool = new DetachedPool({ concurrency: 1, maxQueue: 1, timeoutMs: 100, onError: () => {} })
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 2, timeoutMs: 100, onError })
     const task = vi.fn((signal: AbortSignal) => new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))))
+    const own = vi.fn(async () => {})
+    pool.run(task)
+    pool.run(own, { timeoutMs: 50 })
+    // Both hold a slot; their start microtask has not run when the timers fire.
+    vi.advanceTimersByTime(100)
+    expect(pool.stats()).toMatchObject({ timedOut: 2, overdue: 2, running: 0 })
+    await flushMicrotasks()
+    expect(task).not.toHaveBeenCalled()
+    expect(own).not.toHaveBeenCalled()
+    expect(pool.stats()).toMatchObject({ started: 2, timedOut: 2, overdue: 0, running: 0, queued: 0 })
+    expect(onError).toHaveBeenCalledTimes(2)
+  })
+
+  it('a task queued behind a timed-out one starts in the timer callback that freed its slot (fake timers)', async () => {
+    vi.useFakeTimers()
+    const pool = new DetachedPool({ concurrency: 1, timeoutMs: 100, onError: () => {} })
+    const started: number[] = []
+    const task = vi.fn((signal: AbortSignal) => {
+      started.push(Date.now())
+      return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+    })
     pool.run(task)
     await flushMicrotasks()
     vi.advanceTimersByTime(87)
     pool.run(task)
-    // One synchronous advance: the first times out at 100, the second starts then and its
-    // own timer (armed at 100) fires at 200, before its start microtask could run.
+    // One synchronous advance: the first times out at 100 and the second starts right
+    // then (inside the timer callback, not a caller's stack); it times out at 200.
     vi.advanceTimersByTime(113)
+    expect(started.map((t) => t - started[0]!)).toEqual([0, 100])
     await flushMicrotasks()
-    expect(task).toHaveBeenCalledTimes(1)
     expect(pool.stats()).toMatchObject({ timedOut: 2, overdue: 0, running: 0, queued: 0 })
   })
 
@@ -406,6 +428,133 @@ describe('DetachedPool', () => {
     } finally {
       unsubscribe('asyncsafe:detached:error', listener)
     }
+  })
+
+  it('one timer for the whole pool: each task still times out at its own deadline, and no timer is left once idle (fake timers)', async () => {
+    vi.useFakeTimers()
+    const timedOut: string[] = []
+    const t0 = Date.now()
+    const pool = new DetachedPool({ concurrency: 4, timeoutMs: 100, onError: (_e, c) => timedOut.push(`${c.name}@${Date.now() - t0}`) })
+    const gates: Gate[] = []
+    const task = (): Promise<void> => {
+      const d = deferred()
+      gates.push(d)
+      return d.promise
+    }
+    pool.run(task, { name: 'a' })
+    await vi.advanceTimersByTimeAsync(10)
+    pool.run(task, { name: 'b' })
+    pool.run(task, { name: 'c' })
+    await vi.advanceTimersByTimeAsync(30)
+    pool.run(task, { name: 'd' })
+    expect(vi.getTimerCount()).toBe(1)
+    gates[0]!.resolve() // 'a' settles: the timer stays aimed at its old deadline...
+    await vi.advanceTimersByTimeAsync(60) // ...fires at 100, finds 'b' not due, re-aims at 110
+    expect(timedOut).toEqual([])
+    expect(vi.getTimerCount()).toBe(1)
+    await vi.advanceTimersByTimeAsync(10)
+    expect(timedOut).toEqual(['b@110', 'c@110'])
+    await vi.advanceTimersByTimeAsync(29)
+    expect(timedOut).toHaveLength(2)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(timedOut).toEqual(['b@110', 'c@110', 'd@140'])
+    expect(vi.getTimerCount()).toBe(0)
+    expect(pool.stats()).toMatchObject({ succeeded: 1, timedOut: 3, running: 0, overdue: 3 })
+    // A task that settles before its deadline while others run disarms nothing early, and the last one disarms the timer.
+    pool.run(task)
+    expect(vi.getTimerCount()).toBe(1)
+    await flushMicrotasks()
+    gates[4]!.resolve()
+    await flushMicrotasks()
+    expect(vi.getTimerCount()).toBe(0)
+    for (const g of gates) g.resolve()
+  })
+
+  it('drain({ timeoutMs, abortRemaining: true }) aborts the running tasks and drops the queued ones at the deadline (fake timers)', async () => {
+    vi.useFakeTimers()
+    const { onError, seen } = collector()
+    const pool = new DetachedPool({ concurrency: 2, timeoutMs: Infinity, onError })
+    const signals: AbortSignal[] = []
+    const honours = (signal: AbortSignal): Promise<never> => {
+      signals.push(signal)
+      return untilAborted(signal)
+    }
+    const ignores = (signal: AbortSignal): Promise<void> => {
+      signals.push(signal)
+      return new Promise(() => {})
+    }
+    pool.run(honours, { name: 'honours' })
+    pool.run(ignores, { name: 'ignores', timeoutMs: 10_000 })
+    const queued = vi.fn()
+    pool.run(queued, { name: 'queued' })
+    await flushMicrotasks()
+    let outcome: unknown
+    void pool.drain({ timeoutMs: 500, abortRemaining: true }).catch((e: unknown) => (outcome = e))
+    await vi.advanceTimersByTimeAsync(499)
+    expect(signals.map((s) => s.aborted)).toEqual([false, false])
+    await vi.advanceTimersByTimeAsync(1)
+    expect(outcome).toBeInstanceOf(TimeoutError)
+    expect(signals.map((s) => s.reason)).toEqual([outcome, outcome])
+    expect(queued).not.toHaveBeenCalled()
+    expect(seen.map((r) => [r.context.name, r.context.event])).toEqual([
+      ['queued', 'dropped'],
+      ['honours', 'aborted'],
+      ['ignores', 'aborted'],
+    ])
+    expect(seen[0]!.error).toBeInstanceOf(DroppedError)
+    expect((seen[0]!.error as DroppedError).cause).toBe(outcome)
+    expect(seen[1]!.error).toBe(outcome)
+    await flushMicrotasks()
+    expect(pool.stats()).toMatchObject({ started: 2, aborted: 2, dropped: 1, running: 0, queued: 0, overdue: 1, timedOut: 0 })
+    expect(vi.getTimerCount()).toBe(0) // the per-task 10 s timer went with the abort
+    // A later task is not affected, and a drain without abortRemaining leaves tasks alone.
+    const ac = new AbortController()
+    pool.run((s) => untilAborted(AbortSignal.any([s, ac.signal])), { name: 'later' })
+    await expect(pool.drain({ signal: AbortSignal.abort('stop') })).rejects.toBe('stop')
+    await expect(pool.drain(0)).rejects.toBeInstanceOf(TimeoutError)
+    expect(pool.stats()).toMatchObject({ running: 1, aborted: 2 })
+    // With a signal as the deadline, and already aborted: the abort is immediate.
+    await expect(pool.drain({ signal: AbortSignal.abort('now'), abortRemaining: true })).rejects.toBe('now')
+    expect(pool.stats()).toMatchObject({ running: 0, aborted: 3 })
+    await pool.drain()
+  })
+
+  it('a dropped task is reported with a DroppedError, a fresh one each time', () => {
+    const { onError, seen } = collector()
+    const pool = new DetachedPool({ concurrency: 1, maxQueue: 0, onError })
+    pool.run(() => new Promise(() => {}))
+    expect(pool.run(() => {})).toBe(false)
+    expect(pool.run(() => {})).toBe(false)
+    expect(seen.map((r) => r.error)).toEqual([expect.any(DroppedError), expect.any(DroppedError)])
+    expect(seen[0]!.error).not.toBe(seen[1]!.error)
+    expect((seen[0]!.error as Error).name).toBe('DroppedError')
+  })
+
+  it('the default maxQueue holds 10,000 waiting tasks', async () => {
+    const onError = vi.fn()
+    const pool = new DetachedPool({ concurrency: 8, timeoutMs: Infinity, onError })
+    let ran = 0
+    for (let i = 0; i < 10_008; i++) expect(pool.run(() => ran++)).toBe(true)
+    expect(pool.run(() => ran++)).toBe(false)
+    await pool.drain()
+    expect(ran).toBe(10_008)
+    expect(onError).toHaveBeenCalledTimes(1)
+  })
+
+  it('synchronous tasks behind a long queue run without recursion, and a task calling run() never runs the new task inside itself', async () => {
+    const pool = new DetachedPool({ concurrency: 1, maxQueue: 50_000, onError: () => {} })
+    let ran = 0
+    for (let i = 0; i < 50_000; i++) pool.run(() => ran++)
+    await pool.drain()
+    expect(ran).toBe(50_000)
+    const order: string[] = []
+    const wide = new DetachedPool({ concurrency: 2, onError: () => {} })
+    wide.run(() => {
+      wide.run(() => order.push('inner'))
+      order.push('outer done')
+    })
+    await wide.drain()
+    expect(order).toEqual(['outer done', 'inner'])
   })
 
   it('validates its input: non-function task is a TypeError, bad options are refused', () => {

@@ -93,7 +93,8 @@ describe('retry', () => {
     expect(error).toBeInstanceOf(RetryError)
     expect(fn).toHaveBeenCalledTimes(450)
     expect(error.attempts).toBe(450)
-    expect(error.message).toBe('Failed after 450 attempts')
+    // The message carries the last failure's, so a log line alone says what went wrong.
+    expect(error.message).toBe('Failed after 450 attempts: fail 450')
     expect(error.errors).toEqual([errors[0], ...errors.slice(350, 450)])
     expect(error.cause).toBe(errors[449])
   })
