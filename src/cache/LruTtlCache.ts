@@ -38,6 +38,7 @@ import { checkFunction, checkNonNegativeFinite, checkOptionalFunction, checkOpti
 import type { OnError } from '../internal/report.js'
 import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** Default bound on observer calls running at once (see the README, Cache: Defaults, and why). */
 export const DEFAULT_NOTIFY_CONCURRENCY = 64

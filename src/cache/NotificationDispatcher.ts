@@ -29,6 +29,7 @@ import { reportError, type OnError } from '../internal/report.js'
 import type { EvictionCause, EvictionEvent, EvictionObserver, ObserverContext } from './types.js'
 import { isThenable } from '../internal/thenable.js'
 import { LinkedQueue, QueueNode } from '../internal/queue.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** A resolved promise shared by every call that caused no notification. */
 export const RESOLVED: Promise<void> = Promise.resolve()

@@ -5,6 +5,7 @@
  */
 
 import type { OnError } from '../internal/report.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /**
  * Why an entry left the cache.

@@ -8,6 +8,7 @@ import { DISPOSED, RESOLVED, SettleWait } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
 import { makeTaskConfig, taskConfig, TaskGuard, type GuardedTask, type TaskConfig } from './spawnGuarded.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** Options of {@link TaskScope}. */
 export interface TaskScopeOptions {

@@ -7,6 +7,7 @@ import { DISPOSED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** Options of {@link every}. */
 export interface EveryOptions {

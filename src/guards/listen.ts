@@ -4,6 +4,7 @@
  * @module
  */
 import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, describe } from '../internal/validate.js'
+import type { AbortSignal, Event } from '../internal/types.js'
 
 /** The EventEmitter methods `listen` uses (Node's `EventEmitter` and look-alikes). */
 export interface EmitterLike {

@@ -7,6 +7,7 @@
  */
 import { TimeoutError } from '../errors.js'
 import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import type { AbortSignal, Event } from '../internal/types.js'
 
 /**
  * A signal that aborts when any of its inputs aborts. Returned by {@link linkSignals}.

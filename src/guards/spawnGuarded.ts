@@ -10,6 +10,7 @@ import { afterMicrotasks, DISPOSED, RESOLVED, SettleWait } from '../internal/gua
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** A task: called once with the signal that aborts when its guard is disposed or aborted. */
 export type GuardedTask<T> = (signal: AbortSignal) => PromiseLike<T> | T

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AbortSignal } from '../internal/types.js'
 import { ClosedError, TimeoutError } from '../errors.js'
 import { reportError, type OnError } from '../internal/report.js'
 import {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AbortSignal } from '../internal/types.js'
 import { RetryError } from '../errors.js'
 import {
   checkFunction,
