@@ -36,6 +36,7 @@ import { DisposedError, TimeoutError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
 import { checkFunction, checkNonNegativeFinite, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkPositiveInteger, checkSignal, checkTimeout, describe } from '../internal/validate.js'
 import type { OnError } from '../internal/report.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
 import type { AbortSignal } from '../internal/types.js'
@@ -55,6 +56,14 @@ const READING_USES = 1_024
 const nativePerformance = (globalThis as { performance?: { now(): number } }).performance
 // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity only, never called
 const nativeNow = nativePerformance?.now
+
+function prune(cache: { pruneTick(): void }): void {
+  cache.pruneTick()
+}
+
+function abortTimedOut(controller: AbortController, timeoutMs: number): void {
+  controller.abort(new TimeoutError(`asyncsafe cache getOrLoad timed out after ${timeoutMs} ms`, { timeoutMs }))
+}
 
 function disposedError(method: string): DisposedError {
   return new DisposedError(`asyncsafe cache ${method}: the cache was disposed`)
@@ -146,7 +155,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.readingQueued = false
   }
 
-  private pruneTimer: ReturnType<typeof setInterval> | undefined
+  private pruneTimer: TimerHandle | undefined
+  private readonly pruneIntervalMs: number | undefined
   private disposed = false
   private disposeReason: DisposedError | undefined
 
@@ -176,13 +186,15 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.expires = new Float64Array(slots)
     this.dispatcher = new NotificationDispatcher<K, V>({ concurrency, timeoutMs, onError: this.onError, name: this.name })
     if (onEvict !== undefined) this.dispatcher.subscribe(onEvict)
-    if (pruneIntervalMs !== undefined) {
-      const timer = setInterval(() => {
-        void this.pruneExpired()
-      }, pruneIntervalMs)
-      ;(timer as { unref?: () => void }).unref?.()
-      this.pruneTimer = timer
-    }
+    this.pruneIntervalMs = pruneIntervalMs
+    if (pruneIntervalMs !== undefined) this.pruneTimer = armTimer(pruneIntervalMs, prune, this, undefined, true)
+  }
+
+  /** @internal The prune timer fired: prune, then re-arm (a timeout re-armed rather than an interval, so any interval is honoured). */
+  pruneTick(): void {
+    if (this.disposed) return
+    this.pruneTimer = armTimer(this.pruneIntervalMs!, prune, this, undefined, true)
+    void this.pruneExpired()
   }
 
   /** Number of entries stored (entries that expired but were not found yet included). */
@@ -530,10 +542,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private teardown(): void {
     if (this.disposed) return
     this.disposed = true
-    if (this.pruneTimer !== undefined) {
-      clearInterval(this.pruneTimer)
-      this.pruneTimer = undefined
-    }
+    disarmTimer(this.pruneTimer)
+    this.pruneTimer = undefined
     const flights = [...this.flights.values()]
     if (flights.length !== 0) {
       const reason = (this.disposeReason = new DisposedError('The cache was disposed while this load was in flight'))
@@ -738,16 +748,14 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   private joinWithTimeout(flight: Flight<V>, signal: AbortSignal | undefined, timeoutMs: number): Promise<V> {
     const controller = new AbortController()
-    const timer = setTimeout(() => {
-      controller.abort(new TimeoutError(`asyncsafe cache getOrLoad timed out after ${timeoutMs} ms`, { timeoutMs }))
-    }, timeoutMs)
+    const timer = armTimer(timeoutMs, abortTimedOut, controller, timeoutMs)
     const forward = (): void => {
       controller.abort(signal?.reason)
     }
     signal?.addEventListener('abort', forward, { once: true })
     const joined = flight.join(controller.signal)
     const cleanup = (): void => {
-      clearTimeout(timer)
+      disarmTimer(timer)
       signal?.removeEventListener('abort', forward)
     }
     joined.then(cleanup, cleanup)

@@ -7,6 +7,7 @@
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveInteger } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 
 /** Options of {@link createBatcher}. */
 export interface BatcherOptions<T> {
@@ -51,7 +52,7 @@ class BatcherImpl<T> implements Batcher<T> {
   readonly #name: string | undefined
   readonly #clock: () => number
   #items: T[] = []
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
   #lastFlushAt = -Infinity
   #disposed = false
   readonly #onTimer = (): void => {
@@ -89,7 +90,7 @@ class BatcherImpl<T> implements Batcher<T> {
     }
     if (this.#timer === undefined) {
       const wait = Math.max(0, this.#lastFlushAt + this.#minIntervalMs - this.#clock())
-      this.#timer = setTimeout(this.#onTimer, wait)
+      this.#timer = armTimer(wait, this.#onTimer)
     }
   }
 
@@ -104,18 +105,14 @@ class BatcherImpl<T> implements Batcher<T> {
     this.#disposed = true
     if (this.#flushOnDispose && this.#items.length > 0) this.#run()
     else this.#items = []
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
   }
 
   /** Takes every pending item, clears the timer (the pending state is reset first), calls flush. */
   #run(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
     const items = this.#items
     this.#items = []
     this.#lastFlushAt = this.#clock()

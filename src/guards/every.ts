@@ -7,6 +7,7 @@ import { DISPOSED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import type { AbortSignal } from '../internal/types.js'
 
 /** Options of {@link every}. */
@@ -44,7 +45,7 @@ class Every implements Ticker {
   readonly #onError: OnError | undefined
   #controller: AbortController | undefined
   #signal: AbortSignal | undefined
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
   #stopped = false
   #ticks = 0
   readonly #onTimer = (): void => {
@@ -100,10 +101,8 @@ class Every implements Ticker {
   #stop(reason: unknown): void {
     if (this.#stopped) return
     this.#stopped = true
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
     const signal = this.#signal
     if (signal !== undefined) {
       this.#signal = undefined
@@ -126,9 +125,7 @@ class Every implements Ticker {
   }
 
   #arm(): void {
-    const timer = setTimeout(this.#onTimer, this.#intervalMs)
-    if (this.#unref) (timer as { unref?: () => void }).unref?.()
-    this.#timer = timer
+    this.#timer = armTimer(this.#intervalMs, this.#onTimer, undefined, undefined, this.#unref)
   }
 
   #tick(): void {
@@ -180,7 +177,8 @@ class Every implements Ticker {
  * periodic updater should survive a transient failure. An `until` that throws is
  * reported and stops the ticker. Failures after a stop are not reported.
  *
- * @param intervalMs positive finite milliseconds (0 is refused: it would spin)
+ * @param intervalMs positive finite milliseconds (0 is refused: it would spin); intervals past
+ *   `setTimeout`'s 2^31-1 ms (about 24.8 days) are honoured (the timer re-arms)
  * @param fn the tick, called as `fn(signal)`
  * @param options `until`, `signal`, `immediate` (default false), `unref` (default false), `name`, `onError`
  * @throws RangeError when `intervalMs` is 0, negative, NaN or Infinity; TypeError for a non-number or non-function

@@ -6,6 +6,7 @@
  * @module
  */
 import { TimeoutError } from '../errors.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
 import type { AbortSignal, Event } from '../internal/types.js'
 
@@ -102,15 +103,16 @@ export interface TimeoutSignal extends Disposable {
 
 class Timed implements TimeoutSignal {
   readonly #controller = new AbortController()
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
 
   constructor(ms: number | undefined, unref: boolean) {
     if (ms === undefined) return
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      this.#controller.abort(new TimeoutError(`Timed out after ${ms} ms`, { timeoutMs: ms }))
-    }, ms)
-    if (unref) (this.#timer as { unref?: () => void }).unref?.()
+    this.#timer = armTimer(ms, Timed.#expire, this, ms, unref)
+  }
+
+  static #expire(this: void, timed: Timed, ms: number): void {
+    timed.#timer = undefined
+    timed.#controller.abort(new TimeoutError(`Timed out after ${ms} ms`, { timeoutMs: ms }))
   }
 
   get signal(): AbortSignal {
@@ -118,10 +120,8 @@ class Timed implements TimeoutSignal {
   }
 
   [Symbol.dispose](): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
   }
 }
 
@@ -130,7 +130,8 @@ class Timed implements TimeoutSignal {
  * `AbortSignal.timeout`, it is owned: dispose clears the timer, so an operation that
  * finished early leaves no timer behind. The abort reason is a `TimeoutError` (not a
  * `DOMException`), the same error every asyncsafe timeout uses. `Infinity` never aborts
- * and arms no timer. Uses the global timers at call time (fake timers work).
+ * and arms no timer; any finite delay is honoured, also past `setTimeout`'s 2^31-1 ms
+ * (about 24.8 days; the timer re-arms). Uses the global timers at call time (fake timers work).
  *
  * @param ms non-negative milliseconds, or `Infinity`
  * @param options `unref` (default `true`: the timer does not keep the process alive)

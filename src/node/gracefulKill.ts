@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe } from '../internal/validate.js'
 
 /** How the target ended. */
@@ -220,9 +221,9 @@ function send(target: Target, signal: NodeJS.Signals | number): boolean {
   }
 }
 
-/** Resolves after `ms`, on the global timer of the moment (fake timers included). */
+/** Resolves after `ms` (any duration: armTimer re-arms past 2^31-1 ms), on the global timer of the moment (fake timers included). */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => globalThis.setTimeout(resolve, ms))
+  return new Promise((resolve) => armTimer(ms, resolve))
 }
 
 /** Polls with timers until the target is gone or `ms` passed; true when gone. */
@@ -240,13 +241,13 @@ async function waitGone(liveness: Liveness, ms: number, pollMs: number): Promise
 async function reap(child: ChildProcess | undefined, ms: number): Promise<void> {
   if (child === undefined || childExited(child)) return
   let onExit!: () => void
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: TimerHandle | undefined
   await new Promise<void>((resolve) => {
     onExit = resolve
     child.once('exit', resolve)
-    timer = globalThis.setTimeout(resolve, Math.max(ms, MIN_KILL_WAIT_MS))
+    timer = armTimer(Math.max(ms, MIN_KILL_WAIT_MS), resolve)
   })
-  globalThis.clearTimeout(timer)
+  disarmTimer(timer)
   child.off('exit', onExit)
 }
 
