@@ -42,7 +42,7 @@
 
 import { DisposedError, TimeoutError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
-import { checkFunction, checkNonNegativeFinite, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkPositiveInteger, checkSignal, checkTimeout, describe } from '../internal/validate.js'
+import { checkFunction, checkNonNegativeFinite, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkPositiveInteger, checkSignal, checkTimeout, describe, knownOptions } from '../internal/validate.js'
 import type { OnError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
@@ -80,6 +80,23 @@ export function setNativeClockForTesting(source?: { now(): number }): void {
   // eslint-disable-next-line @typescript-eslint/unbound-method -- compared by identity only, never called
   nativeNow = nativePerformance?.now
 }
+
+// Unknown option keys are refused, naming the likely intended one (lru-cache's names included).
+const NO_SIZE = 'capacity (a count of entries; there is no size-based bound)'
+const CACHE_OPTIONS = knownOptions(['capacity', 'ttlMs', 'onEvict', 'notifyConcurrency', 'notifyTimeoutMs', 'onError', 'name', 'clock', 'pruneIntervalMs'], {
+  max: 'capacity',
+  maxEntries: 'capacity',
+  size: 'capacity',
+  maxSize: NO_SIZE,
+  maxEntrySize: NO_SIZE,
+  sizeCalculation: NO_SIZE,
+  dispose: 'onEvict',
+  disposeAfter: 'onEvict',
+  onEviction: 'onEvict',
+  ttlAutopurge: 'pruneIntervalMs',
+})
+const SET_OPTIONS = knownOptions(['ttlMs'], { ttl: 'ttlMs' })
+const GET_OR_LOAD_OPTIONS = knownOptions(['signal', 'timeoutMs', 'ttlMs'], { ttl: 'ttlMs', timeout: 'timeoutMs' })
 
 function prune(cache: { pruneTick(): void }): void {
   cache.pruneTick()
@@ -203,6 +220,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     if (options === null || typeof options !== 'object') {
       throw new TypeError(`asyncsafe: LruTtlCache options must be an object with a capacity, received ${describe(options)}`)
     }
+    checkOptions('LruTtlCache: options', options, CACHE_OPTIONS)
     this.capacity = checkPositiveInteger('capacity', options.capacity)
     this.defaultTtl = checkTtl('ttlMs', options.ttlMs)
     const onEvict = checkOptionalFunction<EvictionObserver<K, V>>('onEvict', options.onEvict)
@@ -309,7 +327,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     let ttl = this.defaultTtl
     if (options !== undefined) {
       try {
-        const o = checkOptions<SetOptions>('set options', options)
+        const o = checkOptions<SetOptions>('LruTtlCache.set: options', options, SET_OPTIONS)
         if (o.ttlMs !== undefined) ttl = checkTtl('ttlMs', o.ttlMs)
       } catch (error) {
         return Promise.reject(error)
@@ -405,7 +423,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     let ttl = this.defaultTtl
     try {
       checkFunction('loader', loader)
-      const o = checkOptions<GetOrLoadOptions>('getOrLoad options', options)
+      const o = checkOptions<GetOrLoadOptions>('LruTtlCache.getOrLoad: options', options, GET_OR_LOAD_OPTIONS)
       signal = checkSignal('signal', o.signal)
       timeoutMs = checkTimeout('timeoutMs', o.timeoutMs)
       if (o.ttlMs !== undefined) ttl = checkTtl('ttlMs', o.ttlMs)

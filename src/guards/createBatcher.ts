@@ -5,7 +5,7 @@
  * @module
  */
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveInteger } from '../internal/validate.js'
+import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveInteger, knownOptions } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 
@@ -42,6 +42,9 @@ export interface Batcher<T> extends Disposable {
 }
 
 const now = (): number => globalThis.performance.now()
+const BATCHER_OPTIONS = knownOptions(['flush', 'minIntervalMs', 'maxPending', 'flushOnDispose', 'onError', 'name', 'clock'], {
+  intervalMs: 'minIntervalMs', interval: 'minIntervalMs', delayMs: 'minIntervalMs', waitMs: 'minIntervalMs', max: 'maxPending', maxItems: 'maxPending', maxSize: 'maxPending', onFlush: 'flush',
+})
 
 class BatcherImpl<T> implements Batcher<T> {
   readonly #flush: (items: T[]) => unknown
@@ -161,6 +164,6 @@ class BatcherImpl<T> implements Batcher<T> {
  */
 export function createBatcher<T = void>(options: BatcherOptions<T>): Batcher<T> {
   if (options === undefined) checkOptions('createBatcher: options', null)
-  const opts = checkOptions<BatcherOptions<T>>('createBatcher: options', options)
+  const opts = checkOptions<BatcherOptions<T>>('createBatcher: options', options, BATCHER_OPTIONS)
   return new BatcherImpl<T>(opts as BatcherOptions<T>)
 }

@@ -5,7 +5,7 @@
  */
 import { DISPOSED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal } from '../internal/validate.js'
+import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, knownOptions } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import type { AbortSignal } from '../internal/types.js'
@@ -35,6 +35,9 @@ export interface Ticker extends Disposable {
   /** Stops: clears the timer, aborts the running tick's signal (shared `DisposedError`). Idempotent, never throws. */
   [Symbol.dispose](): void
 }
+
+const INTERVAL_FIRST = 'the interval is the first argument: every(intervalMs, fn, options)'
+const EVERY_OPTIONS = knownOptions(['until', 'signal', 'immediate', 'unref', 'name', 'onError'], { interval: INTERVAL_FIRST, intervalMs: INTERVAL_FIRST, while: 'until', stopWhen: 'until' })
 
 class Every implements Ticker {
   readonly #intervalMs: number
@@ -194,6 +197,6 @@ class Every implements Ticker {
 export function every(intervalMs: number, fn: (signal: AbortSignal) => unknown, options?: EveryOptions): Ticker {
   const ms = checkPositiveFinite('every: intervalMs', intervalMs)
   checkFunction('every: fn', fn)
-  const opts = checkOptions<EveryOptions>('every: options', options)
+  const opts = checkOptions<EveryOptions>('every: options', options, EVERY_OPTIONS)
   return new Every(ms, fn, opts)
 }

@@ -7,7 +7,7 @@
  */
 import { TimeoutError } from '../errors.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
-import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, checkTimeout, knownOptions } from '../internal/validate.js'
 import type { AbortSignal, Event } from '../internal/types.js'
 
 /**
@@ -144,10 +144,12 @@ class Timed implements TimeoutSignal {
  */
 export function timeoutSignal(ms: number, options?: TimeoutSignalOptions): TimeoutSignal {
   const timeout = checkTimeout('timeoutSignal: ms', ms)
-  const opts = checkOptions<TimeoutSignalOptions>('timeoutSignal: options', options)
+  const opts = checkOptions<TimeoutSignalOptions>('timeoutSignal: options', options, TIMEOUT_SIGNAL_OPTIONS)
   const unref = checkOptionalBoolean('timeoutSignal: options.unref', opts.unref) ?? true
   return new Timed(timeout, unref)
 }
+
+const TIMEOUT_SIGNAL_OPTIONS = knownOptions(['unref'])
 
 /** An abort listener that leaves its signal on dispose. Returned by {@link onAbort}. */
 export interface AbortListenerGuard extends Disposable {

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
-import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe } from '../internal/validate.js'
+import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe, knownOptions } from '../internal/validate.js'
 
 /** How the target ended. */
 export type KillOutcome = 'already-exited' | 'graceful' | 'forced'
@@ -24,6 +24,8 @@ export interface GracefulKillOptions {
   /** Signal the target's whole process group and wait until every member is gone. Default true. */
   readonly group?: boolean | undefined
 }
+
+const KILL_OPTIONS = knownOptions(['signal', 'graceMs', 'pollMs', 'group'], { timeoutMs: 'graceMs', timeout: 'graceMs', killSignal: 'signal', intervalMs: 'pollMs', interval: 'pollMs', detached: 'group' })
 
 /** Floor of the wait after SIGKILL (ms), so `graceMs: 0` does not reject a kill still in delivery. */
 const MIN_KILL_WAIT_MS = 100
@@ -288,7 +290,7 @@ async function reap(child: ChildProcess | undefined, ms: number): Promise<void> 
  * ```
  */
 export async function gracefulKill(target: ChildProcess | number, options?: GracefulKillOptions): Promise<KillOutcome> {
-  const opts = checkOptions<GracefulKillOptions>('options', options)
+  const opts = checkOptions<GracefulKillOptions>('gracefulKill: options', options, KILL_OPTIONS)
   const signal = opts.signal === undefined ? 'SIGTERM' : checkSignalName(opts.signal)
   const graceMs = opts.graceMs === undefined ? 500 : checkNonNegativeFinite('graceMs', opts.graceMs)
   const pollMs = opts.pollMs === undefined ? 10 : checkPositiveFinite('pollMs', opts.pollMs)

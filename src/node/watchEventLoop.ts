@@ -6,7 +6,9 @@
 
 import { publishEvent, reportError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
-import { checkOptionalFunction, checkOptions, checkPositiveFinite } from '../internal/validate.js'
+import { checkOptionalFunction, checkOptions, checkPositiveFinite, knownOptions } from '../internal/validate.js'
+
+const WATCH_OPTIONS = knownOptions(['thresholdMs', 'onStall', 'intervalMs'], { onBlock: 'onStall', onLag: 'onStall', onStalled: 'onStall', maxLagMs: 'thresholdMs' })
 
 /** A stall: the event loop was blocked for `durationMs`. */
 export interface StallEvent {
@@ -54,7 +56,7 @@ export interface EventLoopWatch extends Disposable {
  * ```
  */
 export function watchEventLoop(options: WatchEventLoopOptions): EventLoopWatch {
-  const opts = checkOptions<WatchEventLoopOptions>('options', options)
+  const opts = checkOptions<WatchEventLoopOptions>('watchEventLoop: options', options, WATCH_OPTIONS)
   if (options === undefined) throw new TypeError('asyncsafe: options must be an options object with thresholdMs, received undefined')
   const thresholdMs = checkPositiveFinite('thresholdMs', opts.thresholdMs)
   const onStall = checkOptionalFunction<(event: StallEvent) => void>('onStall', opts.onStall)
