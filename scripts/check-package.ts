@@ -11,7 +11,8 @@
  * 5. installs the tarball into a fresh project and `import()`s and `require()`s every
  *    subpath (on Node 20, and on 22/24 when .ci/run has installed them), checking that
  *    ESM and CJS export the same names and that subpaths share one class identity;
- * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts.
+ * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts;
+ * 7. the README's programs (scripts/readme-check.ts --installed) against the tarball.
  *
  * Options: `--no-build` reuses dist; `--no-consumer` skips step 6; `--keep` leaves the
  * temporary directory in place.
@@ -182,6 +183,9 @@ if (tarball) {
       step('consumer type test against the published .d.ts')
       for (const c of runConsumerTests(project)) checks.check(c.ok, c.what, c.detail)
     }
+    step("README programs against the installed tarball (readme-check --installed)")
+    const readme = run(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'readme-check.ts'), '--installed', project], { timeoutMs: 600_000 })
+    checks.check(readme.status === 0, "README's ts blocks type-check against the published .d.ts and run on dist, printing their output blocks", readme.stdout.split('\n').filter((l) => !l.startsWith('  ok')).join('\n'))
   }
 }
 
