@@ -36,6 +36,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Checks, root, run, specifier, subpaths } from './lib.js'
+import tsupConfig from '../tsup.config.js'
 
 /** `## ` headings whose blocks are not converted yet (see the module comment). */
 export const PENDING_SECTIONS: readonly string[] = ['## Locks', '## Tasks']
@@ -139,21 +140,14 @@ function importsOf(code: string): string[] {
 
 /** The source file of each public specifier (from package.json exports and tsup's entries). */
 function sourceOf(): Record<string, string> {
-  const entries: Record<string, string> = {
-    index: 'src/index.ts',
-    'locks/index': 'src/locks/index.ts',
-    'cache/index': 'src/cache/index.ts',
-    'guards/index': 'src/guards/index.ts',
-    'tasks/index': 'src/tasks/index.ts',
-    'node/index': 'src/node/index.ts',
-    'compat/async-mutex': 'src/locks/compat/async-mutex.ts',
-  }
+  // tsup's entries map each dist file to its source.
+  const entries = (tsupConfig as { entry: Record<string, string> }).entry
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { import: { default: string } }> }
   const out: Record<string, string> = {}
   for (const subpath of subpaths()) {
     const dist = pkg.exports[subpath]!.import.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '')
     const src = entries[dist]
-    if (src === undefined) throw new Error(`readme-check: no source known for ${subpath} (dist ${dist}); add it to sourceOf()`)
+    if (src === undefined) throw new Error(`readme-check: tsup.config.ts has no entry for ${subpath} (dist ${dist})`)
     out[specifier(subpath)] = join(root, src)
   }
   return out
