@@ -11,7 +11,8 @@
  * 5. installs the tarball into a fresh project and `import()`s and `require()`s every
  *    subpath (on Node 20, and on 22/24 when .ci/run has installed them), checking that
  *    ESM and CJS export the same names and that subpaths share one class identity;
- * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts.
+ * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts;
+ * 7. the README's programs (scripts/readme-check.ts --installed) against the tarball.
  *
  * Options: `--no-build` reuses dist; `--no-consumer` skips step 6; `--keep` leaves the
  * temporary directory in place.
@@ -189,6 +190,9 @@ if (tarball) {
       step('consumer type test against the published .d.ts')
       for (const c of runConsumerTests(project)) checks.check(c.ok, c.what, c.detail)
     }
+    step("README programs against the installed tarball (readme-check --installed)")
+    const readme = run(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'readme-check.ts'), '--installed', project], { timeoutMs: 600_000 })
+    checks.check(readme.status === 0, "README's ts blocks type-check against the published .d.ts and run on dist, printing their output blocks", readme.stdout.split('\n').filter((l) => !l.startsWith('  ok')).join('\n'))
   }
 }
 
@@ -247,6 +251,14 @@ for (const sub of ['asyncsafe/locks', 'asyncsafe/cache', 'asyncsafe/guards', 'as
   for (const name of names[sub]) {
     if (!(name in root)) problems.push(sub + ': ' + name + ' missing from asyncsafe')
     else if (root[name] !== modules[sub][name]) problems.push(sub + ': ' + name + ' is a different object than asyncsafe.' + name)
+  }
+}
+// A class or function is named as it is exported (a bundler must not ship \`_TaskGuard\`): users see
+// the name in stack traces, logs and util.inspect. The ponyfills carry their own name.
+for (const [spec, mod] of Object.entries(modules)) {
+  for (const name of names[spec]) {
+    const value = mod[name]
+    if (typeof value === 'function' && value.name !== name && value.name !== 'Ponyfill' + name) problems.push(spec + ': ' + name + ' is named ' + JSON.stringify(value.name))
   }
 }
 if (problems.length > 0) { console.error(problems.join('\\n')); process.exit(1) }

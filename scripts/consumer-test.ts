@@ -3,14 +3,25 @@
  * `npm run test:consumer`, which packs and installs the current dist itself).
  *
  * In a fresh project that has the packed tarball installed, it compiles the files of
- * test/consumer/ with TypeScript 5.9 against the published .d.ts:
- * - `module: node16` + @types/node: usage.ts as ESM (.mts) and CJS (.cts), node.ts too;
- * - `moduleResolution: bundler` with only the DOM lib and no @types/node: usage.ts,
- *   which proves the runtime-neutral subpaths' types do not need Node's;
- * then runs the node16 outputs (TypeScript's own `using` lowering over the library's
- * guards) on the machine's Node.
+ * test/consumer/ against the published .d.ts with each supported TypeScript: 5.2 (the
+ * stated minimum), the repository's own (5.9) and the latest release (7.x, the native
+ * compiler). 5.2 and the latest are installed at test time into `.tmp/typescript/<version>`
+ * (not devDependencies: TypeScript 7 ships its binary in per-platform optional
+ * dependencies, which a lock file would carry for every platform). Per compiler:
+ * - `module: node16` + @types/node: usage.ts and signals.ts as ESM (.mts) and CJS (.cts),
+ *   node.ts too; then the emitted ESM and CJS programs run (TypeScript's own `using`
+ *   lowering over the library's guards);
+ * - `moduleResolution: bundler` with only the DOM lib and no @types/node: usage.ts and
+ *   signals.ts (the runtime-neutral subpaths need nothing from Node);
+ * - no host types at all (`lib: ["ES2022", "ESNext.Disposable"]`, `types: []`,
+ *   `skipLibCheck: false`): neutral.ts over every runtime-neutral subpath;
+ * - the published .d.ts without skipLibCheck under node16 + @types/node (no DOM lib);
+ * - legacy `moduleResolution: node10` (subpaths through typesVersions), which TypeScript 7
+ *   no longer supports: there it must fail with that message (the README says so);
+ * - the async-mutex adapter against async-mutex's interfaces, and `listen` with host
+ *   EventTargets and EventEmitters.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -23,47 +34,94 @@ export interface CheckResult {
   detail: string
 }
 
-const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+/** A TypeScript compiler to run the consumer test with. */
+interface Compiler {
+  /** `TypeScript 5.2.2` and so on. */
+  readonly label: string
+  /** Path of its `bin/tsc` (run with node). */
+  readonly tsc: string
+  readonly major: number
+}
 
-/**
- * Defects in the published types that the consumer test found and that are not fixed
- * yet (they are in modules this script does not own). Reported on every run.
- */
-const KNOWN_ISSUES: Record<string, string> = {}
+/** The minimum TypeScript the README states. */
+const MINIMUM_TYPESCRIPT = '5.2'
 const sources = join(root, 'test', 'consumer')
+const cacheDir = join(root, '.tmp', 'typescript')
 
-/** Runs the consumer type test in `project` (which has asyncsafe installed). */
-export function runConsumerTests(project: string): CheckResult[] {
-  const results: CheckResult[] = []
+/** `typescript@spec` installed under .tmp/typescript/<dir> (reused when already there). */
+function installTypeScript(spec: string, dir: string): string | string[] {
+  const prefix = join(cacheDir, dir)
+  const tsc = join(prefix, 'node_modules', 'typescript', 'bin', 'tsc')
+  if (existsSync(tsc)) return tsc
+  rmSync(prefix, { recursive: true, force: true })
+  mkdirSync(prefix, { recursive: true })
+  const install = run('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `typescript@${spec}`], { timeoutMs: 300_000 })
+  if (install.status !== 0 || !existsSync(tsc)) return [`npm install typescript@${spec} failed`, install.stderr.slice(-2000)]
+  return tsc
+}
+
+/** The compilers to test with; an install that failed is a failed check. */
+function compilers(results: CheckResult[]): Compiler[] {
+  const found: string[] = [join(root, 'node_modules', 'typescript', 'bin', 'tsc')]
+  const minimum = installTypeScript(MINIMUM_TYPESCRIPT, MINIMUM_TYPESCRIPT)
+  const view = run('npm', ['view', 'typescript@latest', 'version'], { timeoutMs: 60_000 })
+  const latestVersion = view.status === 0 ? view.stdout.trim() : ''
+  let latest: string | string[]
+  if (/^\d+\.\d+\.\d+$/.test(latestVersion)) latest = installTypeScript(latestVersion, latestVersion)
+  else {
+    // Offline: the newest release installed by an earlier run, if any (named in the label).
+    const cached = existsSync(cacheDir) ? readdirSync(cacheDir).filter((d) => /^\d+\.\d+\.\d+$/.test(d)).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) : []
+    latest = cached.length > 0 ? join(cacheDir, cached.at(-1)!, 'node_modules', 'typescript', 'bin', 'tsc') : ['npm view typescript@latest version failed and no release is cached', view.stderr]
+  }
+  for (const [what, tsc] of [[`TypeScript ${MINIMUM_TYPESCRIPT} (stated minimum)`, minimum], ['latest TypeScript', latest]] as const) {
+    if (typeof tsc === 'string') found.push(tsc)
+    else results.push({ ok: false, what: `${what} installed for the consumer test`, detail: tsc.join('\n') })
+  }
+  return found.map((tsc) => {
+    const label = run(process.execPath, [tsc, '--version']).stdout.trim().replace(/^Version/, 'TypeScript')
+    return { label, tsc, major: Number(/(\d+)\./.exec(label)?.[1] ?? 0) }
+  })
+}
+
+function write(file: string, text: string): void {
+  mkdirSync(join(file, '..'), { recursive: true })
+  writeFileSync(file, text)
+}
+
+/** Lays out the consumer sources and tsconfigs in `project`. */
+function prepare(project: string): void {
   const src = join(project, 'src')
   rmSync(src, { recursive: true, force: true })
-  for (const dir of ['esm', 'cjs', 'bundler', 'node10']) mkdirSync(join(src, dir), { recursive: true })
-  const usage = readFileSync(join(sources, 'usage.ts'), 'utf8')
-  const node = readFileSync(join(sources, 'node.ts'), 'utf8')
-  writeFileSync(join(src, 'esm', 'usage.mts'), usage)
-  writeFileSync(join(src, 'esm', 'node.mts'), node)
-  writeFileSync(join(src, 'esm', 'main.mts'), "import { main } from './usage.mjs'\nimport { nodeOnly } from './node.mjs'\nawait main()\nawait nodeOnly()\nconsole.log('consumer esm: ok')\n")
-  writeFileSync(join(src, 'cjs', 'usage.cts'), usage)
-  writeFileSync(join(src, 'cjs', 'node.cts'), node)
-  writeFileSync(join(src, 'cjs', 'main.cts'), "import { main } from './usage.cjs'\nimport { nodeOnly } from './node.cjs'\nvoid main().then(nodeOnly).then(() => console.log('consumer cjs: ok'), (error: unknown) => { console.error(error); process.exitCode = 1 })\n")
-  writeFileSync(join(src, 'bundler', 'usage.ts'), usage)
-  writeFileSync(join(src, 'node10', 'usage.ts'), usage)
-  writeFileSync(join(src, 'node10', 'node.ts'), node)
-  const listen = readFileSync(join(sources, 'listen.ts'), 'utf8')
-  mkdirSync(join(src, 'listen-esm'), { recursive: true })
-  mkdirSync(join(src, 'listen-bundler'), { recursive: true })
-  writeFileSync(join(src, 'listen-esm', 'listen.mts'), listen)
-  writeFileSync(join(src, 'listen-esm', 'listen-emitter.mts'), readFileSync(join(sources, 'listen-emitter.ts'), 'utf8'))
-  mkdirSync(join(src, 'compat'), { recursive: true })
-  writeFileSync(join(src, 'compat', 'compat.mts'), readFileSync(join(sources, 'compat.ts'), 'utf8'))
-  writeFileSync(join(src, 'compat', 'compat.cts'), readFileSync(join(sources, 'compat.ts'), 'utf8'))
-  writeFileSync(join(src, 'listen-bundler', 'listen.ts'), listen)
-  for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json', 'tsconfig.node10.json']) cpSync(join(sources, config), join(project, config))
-  writeFileSync(join(project, 'tsconfig.compat.json'), `${JSON.stringify({ extends: './tsconfig.node16.json', compilerOptions: { noEmit: true }, include: ['src/compat'] }, null, 2)}\n`)
-  for (const kind of ['node16', 'bundler']) {
-    const config = { extends: `./tsconfig.${kind}.json`, compilerOptions: { noEmit: true }, include: [kind === 'node16' ? 'src/listen-esm' : 'src/listen-bundler'] }
-    writeFileSync(join(project, `tsconfig.listen-${kind}.json`), `${JSON.stringify(config, null, 2)}\n`)
+  const read = (name: string): string => readFileSync(join(sources, name), 'utf8')
+  const usage = read('usage.ts')
+  const node = read('node.ts')
+  const signals = read('signals.ts')
+  write(join(src, 'esm', 'usage.mts'), usage)
+  write(join(src, 'esm', 'node.mts'), node)
+  write(join(src, 'esm', 'signals.mts'), signals)
+  write(join(src, 'esm', 'main.mts'), "import { main } from './usage.mjs'\nimport { nodeOnly } from './node.mjs'\nawait main()\nawait nodeOnly()\nconsole.log('consumer esm: ok')\n")
+  write(join(src, 'cjs', 'usage.cts'), usage)
+  write(join(src, 'cjs', 'node.cts'), node)
+  write(join(src, 'cjs', 'signals.cts'), signals)
+  write(join(src, 'cjs', 'main.cts'), "import { main } from './usage.cjs'\nimport { nodeOnly } from './node.cjs'\nvoid main().then(nodeOnly).then(() => console.log('consumer cjs: ok'), (error: unknown) => { console.error(error); process.exitCode = 1 })\n")
+  write(join(src, 'bundler', 'usage.ts'), usage)
+  write(join(src, 'bundler', 'signals.ts'), signals)
+  write(join(src, 'neutral', 'neutral.ts'), read('neutral.ts'))
+  write(join(src, 'node10', 'usage.ts'), usage)
+  write(join(src, 'node10', 'node.ts'), node)
+  const listen = read('listen.ts')
+  write(join(src, 'listen-esm', 'listen.mts'), listen)
+  write(join(src, 'listen-esm', 'listen-emitter.mts'), read('listen-emitter.ts'))
+  write(join(src, 'listen-bundler', 'listen.ts'), listen)
+  write(join(src, 'compat', 'compat.mts'), read('compat.ts'))
+  write(join(src, 'compat', 'compat.cts'), read('compat.ts'))
+  for (const config of ['tsconfig.node16.json', 'tsconfig.bundler.json', 'tsconfig.node10.json', 'tsconfig.neutral.json']) cpSync(join(sources, config), join(project, config))
+  const derived: Record<string, object> = {
+    'tsconfig.compat.json': { extends: './tsconfig.node16.json', compilerOptions: { noEmit: true }, include: ['src/compat'] },
+    'tsconfig.listen-node16.json': { extends: './tsconfig.node16.json', compilerOptions: { noEmit: true }, include: ['src/listen-esm'] },
+    'tsconfig.listen-bundler.json': { extends: './tsconfig.bundler.json', compilerOptions: { noEmit: true }, include: ['src/listen-bundler'] },
   }
+  for (const [name, config] of Object.entries(derived)) writeFileSync(join(project, name), `${JSON.stringify(config, null, 2)}\n`)
 
   // @types/node for the node16 configuration, linked from the repository's own install
   // (TypeScript follows the link to its real path, so undici-types resolves there too).
@@ -74,44 +132,61 @@ export function runConsumerTests(project: string): CheckResult[] {
     symlinkSync(join(root, 'node_modules', '@types', 'node'), join(typesDir, 'node'), 'dir')
   }
   if (!existsSync(join(project, 'node_modules', 'async-mutex'))) symlinkSync(join(root, 'node_modules', 'async-mutex'), join(project, 'node_modules', 'async-mutex'), 'dir')
+}
 
-  const version = run(process.execPath, [tsc, '--version']).stdout.trim()
-  const node16 = run(process.execPath, [tsc, '-p', 'tsconfig.node16.json', '--noEmit'], { cwd: project })
-  results.push({ ok: node16.status === 0, what: `${version}, module node16 + @types/node: ESM (.mts) and CJS (.cts) consumers compile`, detail: node16.stdout + node16.stderr })
-  const bundler = run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: project })
-  results.push({ ok: bundler.status === 0, what: `${version}, moduleResolution bundler, DOM lib, no @types/node: runtime-neutral consumer compiles`, detail: bundler.stdout + bundler.stderr })
-  const node10 = run(process.execPath, [tsc, '-p', 'tsconfig.node10.json'], { cwd: project })
-  results.push({ ok: node10.status === 0, what: `${version}, legacy moduleResolution node10 (subpaths through typesVersions): consumer compiles`, detail: node10.stdout + node10.stderr })
+/** The first compiler errors of a failed run, for the report. */
+function firstErrors(output: string, count = 8): string {
+  const lines = output.split('\n').filter((line) => /error TS\d+/.test(line))
+  return (lines.length > 0 ? lines.slice(0, count) : output.split('\n').slice(0, count)).join('\n')
+}
 
-  // Known issues: compiled and reported, but not counted until fixed; once one compiles,
-  // the check fails so that it is moved back among the enforced ones.
-  const extra: [string, string[], string][] = [
-    ['published .d.ts compile without skipLibCheck (node16 + @types/node, no DOM lib)', ['-p', 'tsconfig.node16.json', '--noEmit', '--skipLibCheck', 'false'], 'libCheck'],
-    ['compat adapter assignable to async-mutex 0.5 MutexInterface/SemaphoreInterface (node16 ESM and CJS)', ['-p', 'tsconfig.compat.json'], 'compat'],
-    ['listen(new EventTarget() / new EventEmitter(), ...) compiles (node16 ESM + @types/node)', ['-p', 'tsconfig.listen-node16.json'], 'listen'],
-    ['listen(new EventTarget(), ...) compiles (bundler, DOM lib)', ['-p', 'tsconfig.listen-bundler.json'], 'listen'],
+/** Runs the consumer test with one compiler. */
+function runWith(project: string, compiler: Compiler, results: CheckResult[]): void {
+  const tsc = (...args: string[]) => {
+    const r = run(process.execPath, [compiler.tsc, ...args], { cwd: project })
+    return { ok: r.status === 0, output: r.stdout + r.stderr }
+  }
+  const v = compiler.label
+  const checks: [string, string[]][] = [
+    ['module node16 + @types/node: ESM (.mts) and CJS (.cts) consumers compile, host AbortSignals interoperate', ['-p', 'tsconfig.node16.json', '--noEmit']],
+    ['moduleResolution bundler, DOM lib, no @types/node: runtime-neutral consumer compiles, DOM AbortSignals interoperate', ['-p', 'tsconfig.bundler.json']],
+    ['no host types (lib ES2022 + ESNext.Disposable, types [], skipLibCheck false): every runtime-neutral subpath compiles', ['-p', 'tsconfig.neutral.json']],
+    ['published .d.ts compile without skipLibCheck (node16 + @types/node, no DOM lib)', ['-p', 'tsconfig.node16.json', '--noEmit', '--skipLibCheck', 'false']],
+    ['compat adapter assignable to async-mutex 0.5 MutexInterface/SemaphoreInterface (node16 ESM and CJS)', ['-p', 'tsconfig.compat.json']],
+    ['listen(new EventTarget() / new EventEmitter(), ...) compiles (node16 ESM + @types/node)', ['-p', 'tsconfig.listen-node16.json']],
+    ['listen(new EventTarget(), ...) compiles (bundler, DOM lib)', ['-p', 'tsconfig.listen-bundler.json']],
   ]
-  for (const [what, tscArgs, key] of extra) {
-    const result = run(process.execPath, [tsc, ...tscArgs], { cwd: project })
-    const known = KNOWN_ISSUES[key]
-    if (known === undefined) results.push({ ok: result.status === 0, what, detail: result.stdout + result.stderr })
-    else if (result.status === 0) results.push({ ok: false, what: `${what}: now compiles; remove '${key}' from KNOWN_ISSUES in scripts/consumer-test.ts`, detail: '' })
-    else {
-      console.log(`  KNOWN ${what}: fails (${known}); not counted`)
-      const first = (result.stdout + result.stderr).split('\n').filter((line) => line.includes('error TS')).slice(0, 2)
-      if (first.length > 0) console.log(first.map((line) => `        ${line}`).join('\n'))
-    }
+  for (const [what, args] of checks) {
+    const r = tsc(...args)
+    results.push({ ok: r.ok, what: `${v}, ${what}`, detail: r.ok ? '' : firstErrors(r.output) })
   }
 
-  if (node16.status === 0) {
-    const emit = run(process.execPath, [tsc, '-p', 'tsconfig.node16.json'], { cwd: project })
-    if (emit.status === 0) {
-      for (const [kind, file] of [['ESM', join('out', 'esm', 'main.mjs')], ['CJS', join('out', 'cjs', 'main.cjs')]] as const) {
-        const ran = run(process.execPath, [file], { cwd: project, timeoutMs: 60_000 })
-        results.push({ ok: ran.status === 0 && ran.stderr.trim() === '', what: `compiled ${kind} consumer runs (TypeScript-lowered using/await using over the guards)`, detail: ran.stdout + ran.stderr })
-      }
-    } else results.push({ ok: false, what: 'node16 consumer emits', detail: emit.stdout + emit.stderr })
+  // TypeScript 7 removed moduleResolution node10; the README states it.
+  const node10 = tsc('-p', 'tsconfig.node10.json')
+  if (compiler.major >= 7) {
+    const refused = !node10.ok && /node10/i.test(node10.output)
+    results.push({ ok: refused, what: `${v}, legacy moduleResolution node10 is refused by the compiler (README: unsupported from TypeScript 7)`, detail: refused ? '' : node10.ok ? 'it compiles now: update the README and this check' : firstErrors(node10.output) })
+  } else {
+    results.push({ ok: node10.ok, what: `${v}, legacy moduleResolution node10 (subpaths through typesVersions): consumer compiles`, detail: node10.ok ? '' : firstErrors(node10.output) })
   }
+
+  const outDir = join('out', compiler.label.replace(/\W+/g, '-'))
+  const emit = tsc('-p', 'tsconfig.node16.json', '--outDir', outDir)
+  if (!emit.ok) {
+    results.push({ ok: false, what: `${v}, node16 consumer emits`, detail: firstErrors(emit.output) })
+    return
+  }
+  for (const [kind, file] of [['ESM', join(outDir, 'esm', 'main.mjs')], ['CJS', join(outDir, 'cjs', 'main.cjs')]] as const) {
+    const ran = run(process.execPath, [file], { cwd: project, timeoutMs: 60_000 })
+    results.push({ ok: ran.status === 0 && ran.stderr.trim() === '', what: `${v}, compiled ${kind} consumer runs (TypeScript-lowered using/await using over the guards)`, detail: ran.stdout + ran.stderr })
+  }
+}
+
+/** Runs the consumer type test in `project` (which has asyncsafe installed). */
+export function runConsumerTests(project: string): CheckResult[] {
+  const results: CheckResult[] = []
+  prepare(project)
+  for (const compiler of compilers(results)) runWith(project, compiler, results)
   return results
 }
 

@@ -2,7 +2,7 @@
  * Shared test helpers.
  */
 import { getEventListeners } from 'node:events'
-import { afterAll, beforeAll, expect } from 'vitest'
+import { afterAll, beforeAll, expect, vi } from 'vitest'
 import type { ErrorContext } from '../src/internal/report.js'
 
 /** Number of 'abort' listeners currently on a signal. */
@@ -28,6 +28,21 @@ export function expectNoUnhandledRejections(): void {
     process.off('unhandledRejection', onUnhandled)
     expect(seen, 'unhandled rejections in this file').toEqual([])
   })
+}
+
+/**
+ * Captures the process warnings the code under test emits (instead of letting Node
+ * print them: test/setup.ts fails a test whose warnings reach the process). Returns the
+ * captured `[message, options]` pairs; call `restore()` (or let `vi.restoreAllMocks`)
+ * when done.
+ */
+export function captureWarnings(): { warnings: { message: string; code: string | undefined }[]; restore: () => void } {
+  const warnings: { message: string; code: string | undefined }[] = []
+  const spy = vi.spyOn(process, 'emitWarning').mockImplementation((warning: string | Error, options?: unknown) => {
+    const code = typeof options === 'object' && options !== null ? (options as { code?: string }).code : undefined
+    warnings.push({ message: typeof warning === 'string' ? warning : warning.message, code })
+  })
+  return { warnings, restore: () => spy.mockRestore() }
 }
 
 /** A promise with its settle functions exposed. */

@@ -2,6 +2,10 @@
  * Runs around every test of the suite: nothing the library started may outlive a test.
  * - real timers: the refed `Timeout` handles after the test are no more than before it;
  * - fake timers: no pending fake timer (refed or not) is left, then real timers return.
+ * - process warnings: a warning that reaches the process (Node would print it, and
+ *   `npm test` must print nothing that looks like a failure) fails the test; a test that
+ *   expects one captures it (`captureWarnings()` in test/helpers.ts, or a spy on
+ *   `process.emitWarning`) and asserts it.
  * Unhandled rejections already fail a vitest run; test files that promise "zero
  * unhandled rejections" also assert it with their own process listener.
  */
@@ -12,9 +16,15 @@ function refedTimers(): number {
 }
 
 let before = 0
+const warnings: string[] = []
+const onWarning = (warning: Error): void => {
+  warnings.push(`${warning.name}: ${warning.message}`)
+}
+process.on('warning', onWarning)
 
 beforeEach(() => {
   before = refedTimers()
+  warnings.length = 0
 })
 
 afterEach(async () => {
@@ -30,4 +40,7 @@ afterEach(async () => {
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
   expect(refedTimers(), 'timers left running after the test').toBeLessThanOrEqual(before)
+  // 'warning' events are emitted on a later tick than emitWarning.
+  await new Promise((resolve) => setImmediate(resolve))
+  expect(warnings, 'process warnings the test did not capture (captureWarnings() in test/helpers.ts)').toEqual([])
 })

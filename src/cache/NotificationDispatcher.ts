@@ -29,9 +29,16 @@ import { reportError, type OnError } from '../internal/report.js'
 import type { EvictionCause, EvictionEvent, EvictionObserver, ObserverContext } from './types.js'
 import { isThenable } from '../internal/thenable.js'
 import { LinkedQueue, QueueNode } from '../internal/queue.js'
+import type { AbortSignal } from '../internal/types.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 
 /** A resolved promise shared by every call that caused no notification. */
 export const RESOLVED: Promise<void> = Promise.resolve()
+
+/** A call's timer fired (a module function: no closure per timed call). */
+function noteTimedOut<K, V>(note: Note<K, V>, ms: number): void {
+  note.owner.timedOut(note, ms)
+}
 
 const QUEUED = 0
 const RUNNING = 1
@@ -88,7 +95,7 @@ class Note<K, V> extends QueueNode implements NotificationFrame {
   /** Neighbours in the key's chain; a settled call leaves its chain at once. */
   prevInChain: Note<K, V> | undefined
   nextInChain: Note<K, V> | undefined
-  timer: ReturnType<typeof setTimeout> | undefined
+  timer: TimerHandle | undefined
   context: CallContext | undefined
 
   constructor(
@@ -341,13 +348,7 @@ export class NotificationDispatcher<K, V> {
     if (isThenable(out)) {
       // Only a call still pending can time out: synchronous observers cost no timer.
       const ms = this.options.timeoutMs
-      if (ms !== undefined && note.state === RUNNING) {
-        const timer = setTimeout(() => {
-          this.timedOut(note, ms)
-        }, ms)
-        ;(timer as { unref?: () => void }).unref?.()
-        note.timer = timer
-      }
+      if (ms !== undefined && note.state === RUNNING) note.timer = armTimer(ms, noteTimedOut, note, ms, true)
       Promise.resolve(out).then(
         () => {
           this.finish(note)
@@ -370,7 +371,8 @@ export class NotificationDispatcher<K, V> {
     this.finish(note)
   }
 
-  private timedOut(note: Note<K, V>, ms: number): void {
+  /** @internal Called by the call's timer (see noteTimedOut). */
+  timedOut(note: Note<K, V>, ms: number): void {
     note.timer = undefined
     if (note.state !== RUNNING) return
     this.timeouts++
@@ -385,7 +387,7 @@ export class NotificationDispatcher<K, V> {
     if (note.state === DONE) return
     note.state = DONE
     if (note.timer !== undefined) {
-      clearTimeout(note.timer)
+      disarmTimer(note.timer)
       note.timer = undefined
     }
     this.started--

@@ -7,6 +7,7 @@
 import type { OnError } from '../internal/report.js'
 import type { FlightCoordinator } from '../tasks/coordinator.js'
 import type { InvalidationChannel } from './invalidation.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /**
  * Why an entry left the cache.
@@ -87,10 +88,11 @@ export interface LruTtlCacheOptions<K, V> {
   /** Maximum number of entries; a positive integer (required). */
   readonly capacity: number
   /**
-   * Default time to live of an entry, in ms from its last `set`; absent means no expiry.
-   * With the default clock, one synchronous job reuses a clock reading (up to 1024
-   * times): only a job running over 1 s past that reading can see an entry up to
-   * (its length - 1 s) past expiry; see `LruTtlCache`. An injected `clock` is read every time.
+   * Default time to live of an entry, in ms from its last `set` (never less); absent
+   * means no expiry. With the default clock, one synchronous job reuses a clock reading
+   * (up to 1024 times): only a job running long past that reading can see an entry up to
+   * (its length - 1 s) past expiry, or keep an entry set during it up to the rest of the
+   * job longer; see `LruTtlCache`. An injected `clock` is read every time.
    */
   readonly ttlMs?: number | undefined
   /** An observer registered for the cache's whole life (more with `observe`). */

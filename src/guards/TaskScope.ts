@@ -6,8 +6,9 @@
 import { ClosedError, TimeoutError } from '../errors.js'
 import { DISPOSED, RESOLVED, SettleWait } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions } from '../internal/validate.js'
-import { makeTaskConfig, taskConfig, TaskGuard, type GuardedTask, type TaskConfig } from './spawnGuarded.js'
+import { checkFunction, checkOptionalBoolean, checkOptionalString, checkOptions, knownOptions } from '../internal/validate.js'
+import { makeTaskConfig, TASK_OPTION_HINTS, taskConfig, TaskGuard, type GuardedTask, type TaskConfig } from './spawnGuarded.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** Options of {@link TaskScope}. */
 export interface TaskScopeOptions {
@@ -30,6 +31,8 @@ export interface ScopeSpawnOptions {
 }
 
 const CLOSED_BY_DISPOSE = Object.freeze({ why: 'disposed' as const })
+const SCOPE_OPTIONS = knownOptions(['name', 'signal', 'failFast', 'settleTimeoutMs', 'onError'], TASK_OPTION_HINTS)
+const SPAWN_OPTIONS = knownOptions(['name'], { signal: 'a child follows its scope: pass signal to the TaskScope', settleTimeoutMs: 'pass it to the TaskScope', onError: 'pass it to the TaskScope' })
 
 /** Failures kept for a later `join()` at most (the oldest are dropped; every one was reported or delivered when it happened). */
 const MAX_RETAINED_FAILURES = 1_000
@@ -103,9 +106,9 @@ export class TaskScope implements Disposable, AsyncDisposable {
    * @throws TypeError / RangeError for bad options
    */
   constructor(options?: TaskScopeOptions) {
-    const opts = checkOptions<TaskScopeOptions>('TaskScope: options', options)
+    const opts = checkOptions<TaskScopeOptions>('TaskScope: options', options, SCOPE_OPTIONS)
     this.#failFast = checkOptionalBoolean('TaskScope: options.failFast', opts.failFast) ?? false
-    const base = taskConfig('TaskScope', opts)
+    const base = taskConfig('TaskScope', options === undefined ? undefined : opts, SCOPE_OPTIONS)
     this.#name = base.name
     // Children do not listen to the parent themselves: the scope aborts them (one listener in all).
     this.#childConfig = makeTaskConfig(base.name, undefined, base.settleTimeoutMs, base.onError)
@@ -148,7 +151,7 @@ export class TaskScope implements Disposable, AsyncDisposable {
     }
     let config = this.#childConfig
     if (options !== undefined) {
-      const opts = checkOptions<ScopeSpawnOptions>('TaskScope.spawn: options', options)
+      const opts = checkOptions<ScopeSpawnOptions>('TaskScope.spawn: options', options, SPAWN_OPTIONS)
       const name = checkOptionalString('TaskScope.spawn: options.name', opts.name)
       if (name !== undefined) config = makeTaskConfig(name, config.signal, config.settleTimeoutMs, config.onError)
     }

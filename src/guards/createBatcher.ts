@@ -5,8 +5,9 @@
  * @module
  */
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveInteger } from '../internal/validate.js'
+import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveInteger, knownOptions } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 
 /** Options of {@link createBatcher}. */
 export interface BatcherOptions<T> {
@@ -41,6 +42,9 @@ export interface Batcher<T> extends Disposable {
 }
 
 const now = (): number => globalThis.performance.now()
+const BATCHER_OPTIONS = knownOptions(['flush', 'minIntervalMs', 'maxPending', 'flushOnDispose', 'onError', 'name', 'clock'], {
+  intervalMs: 'minIntervalMs', interval: 'minIntervalMs', delayMs: 'minIntervalMs', waitMs: 'minIntervalMs', max: 'maxPending', maxItems: 'maxPending', maxSize: 'maxPending', onFlush: 'flush',
+})
 
 class BatcherImpl<T> implements Batcher<T> {
   readonly #flush: (items: T[]) => unknown
@@ -51,7 +55,7 @@ class BatcherImpl<T> implements Batcher<T> {
   readonly #name: string | undefined
   readonly #clock: () => number
   #items: T[] = []
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
   #lastFlushAt = -Infinity
   #disposed = false
   readonly #onTimer = (): void => {
@@ -89,7 +93,7 @@ class BatcherImpl<T> implements Batcher<T> {
     }
     if (this.#timer === undefined) {
       const wait = Math.max(0, this.#lastFlushAt + this.#minIntervalMs - this.#clock())
-      this.#timer = setTimeout(this.#onTimer, wait)
+      this.#timer = armTimer(wait, this.#onTimer)
     }
   }
 
@@ -104,18 +108,14 @@ class BatcherImpl<T> implements Batcher<T> {
     this.#disposed = true
     if (this.#flushOnDispose && this.#items.length > 0) this.#run()
     else this.#items = []
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
   }
 
   /** Takes every pending item, clears the timer (the pending state is reset first), calls flush. */
   #run(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
     const items = this.#items
     this.#items = []
     this.#lastFlushAt = this.#clock()
@@ -164,6 +164,6 @@ class BatcherImpl<T> implements Batcher<T> {
  */
 export function createBatcher<T = void>(options: BatcherOptions<T>): Batcher<T> {
   if (options === undefined) checkOptions('createBatcher: options', null)
-  const opts = checkOptions<BatcherOptions<T>>('createBatcher: options', options)
+  const opts = checkOptions<BatcherOptions<T>>('createBatcher: options', options, BATCHER_OPTIONS)
   return new BatcherImpl<T>(opts as BatcherOptions<T>)
 }

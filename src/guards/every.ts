@@ -5,8 +5,10 @@
  */
 import { DISPOSED } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal } from '../internal/validate.js'
+import { checkFunction, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, knownOptions } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** Options of {@link every}. */
 export interface EveryOptions {
@@ -34,6 +36,9 @@ export interface Ticker extends Disposable {
   [Symbol.dispose](): void
 }
 
+const INTERVAL_FIRST = 'the interval is the first argument: every(intervalMs, fn, options)'
+const EVERY_OPTIONS = knownOptions(['until', 'signal', 'immediate', 'unref', 'name', 'onError'], { interval: INTERVAL_FIRST, intervalMs: INTERVAL_FIRST, while: 'until', stopWhen: 'until' })
+
 class Every implements Ticker {
   readonly #intervalMs: number
   readonly #fn: (signal: AbortSignal) => unknown
@@ -43,7 +48,7 @@ class Every implements Ticker {
   readonly #onError: OnError | undefined
   #controller: AbortController | undefined
   #signal: AbortSignal | undefined
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
   #stopped = false
   #ticks = 0
   readonly #onTimer = (): void => {
@@ -99,10 +104,8 @@ class Every implements Ticker {
   #stop(reason: unknown): void {
     if (this.#stopped) return
     this.#stopped = true
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
     const signal = this.#signal
     if (signal !== undefined) {
       this.#signal = undefined
@@ -125,9 +128,7 @@ class Every implements Ticker {
   }
 
   #arm(): void {
-    const timer = setTimeout(this.#onTimer, this.#intervalMs)
-    if (this.#unref) (timer as { unref?: () => void }).unref?.()
-    this.#timer = timer
+    this.#timer = armTimer(this.#intervalMs, this.#onTimer, undefined, undefined, this.#unref)
   }
 
   #tick(): void {
@@ -179,7 +180,8 @@ class Every implements Ticker {
  * periodic updater should survive a transient failure. An `until` that throws is
  * reported and stops the ticker. Failures after a stop are not reported.
  *
- * @param intervalMs positive finite milliseconds (0 is refused: it would spin)
+ * @param intervalMs positive finite milliseconds (0 is refused: it would spin); intervals past
+ *   `setTimeout`'s 2^31-1 ms (about 24.8 days) are honoured (the timer re-arms)
  * @param fn the tick, called as `fn(signal)`
  * @param options `until`, `signal`, `immediate` (default false), `unref` (default false), `name`, `onError`
  * @throws RangeError when `intervalMs` is 0, negative, NaN or Infinity; TypeError for a non-number or non-function
@@ -195,6 +197,6 @@ class Every implements Ticker {
 export function every(intervalMs: number, fn: (signal: AbortSignal) => unknown, options?: EveryOptions): Ticker {
   const ms = checkPositiveFinite('every: intervalMs', intervalMs)
   checkFunction('every: fn', fn)
-  const opts = checkOptions<EveryOptions>('every: options', options)
+  const opts = checkOptions<EveryOptions>('every: options', options, EVERY_OPTIONS)
   return new Every(ms, fn, opts)
 }

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, describe } from '../internal/validate.js'
+import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, describe, knownOptions } from '../internal/validate.js'
+import type { AbortSignal, Event } from '../internal/types.js'
 
 /** The EventEmitter methods `listen` uses (Node's `EventEmitter` and look-alikes). */
 export interface EmitterLike {
@@ -88,6 +89,8 @@ class Listener implements ListenerGuard {
   }
 }
 
+const LISTEN_OPTIONS = knownOptions(['once', 'capture', 'passive', 'signal'])
+
 const INACTIVE: ListenerGuard = Object.freeze({ active: false, [Symbol.dispose]() {} })
 
 /**
@@ -119,7 +122,7 @@ export function listen(
   options?: ListenOptions,
 ): ListenerGuard {
   checkFunction('listen: listener', listener)
-  const opts = checkOptions<ListenOptions>('listen: options', options)
+  const opts = checkOptions<ListenOptions>('listen: options', options, LISTEN_OPTIONS)
   const once = checkOptionalBoolean('listen: options.once', opts.once) ?? false
   const capture = checkOptionalBoolean('listen: options.capture', opts.capture) ?? false
   const passive = checkOptionalBoolean('listen: options.passive', opts.passive)

@@ -6,7 +6,9 @@
  * @module
  */
 import { TimeoutError } from '../errors.js'
-import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import { checkFunction, checkOptionalBoolean, checkOptions, checkSignal, checkTimeout, knownOptions } from '../internal/validate.js'
+import type { AbortSignal, Event } from '../internal/types.js'
 
 /**
  * A signal that aborts when any of its inputs aborts. Returned by {@link linkSignals}.
@@ -101,15 +103,17 @@ export interface TimeoutSignal extends Disposable {
 
 class Timed implements TimeoutSignal {
   readonly #controller = new AbortController()
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
 
   constructor(ms: number | undefined, unref: boolean) {
     if (ms === undefined) return
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined
-      this.#controller.abort(new TimeoutError(`Timed out after ${ms} ms`, { timeoutMs: ms }))
-    }, ms)
-    if (unref) (this.#timer as { unref?: () => void }).unref?.()
+    this.#timer = armTimer(ms, expireTimed, this, ms, unref)
+  }
+
+  /** @internal The timer fired. */
+  expire(ms: number): void {
+    this.#timer = undefined
+    this.#controller.abort(new TimeoutError(`Timed out after ${ms} ms`, { timeoutMs: ms }))
   }
 
   get signal(): AbortSignal {
@@ -117,11 +121,14 @@ class Timed implements TimeoutSignal {
   }
 
   [Symbol.dispose](): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
-      this.#timer = undefined
-    }
+    disarmTimer(this.#timer)
+    this.#timer = undefined
   }
+}
+
+// Outside the class: a class body naming its own class ships as `class _Timed` (see internal/keep-shapes.ts).
+function expireTimed(timed: Timed, ms: number): void {
+  timed.expire(ms)
 }
 
 /**
@@ -129,7 +136,8 @@ class Timed implements TimeoutSignal {
  * `AbortSignal.timeout`, it is owned: dispose clears the timer, so an operation that
  * finished early leaves no timer behind. The abort reason is a `TimeoutError` (not a
  * `DOMException`), the same error every asyncsafe timeout uses. `Infinity` never aborts
- * and arms no timer. Uses the global timers at call time (fake timers work).
+ * and arms no timer; any finite delay is honoured, also past `setTimeout`'s 2^31-1 ms
+ * (about 24.8 days; the timer re-arms). Uses the global timers at call time (fake timers work).
  *
  * @param ms non-negative milliseconds, or `Infinity`
  * @param options `unref` (default `true`: the timer does not keep the process alive)
@@ -142,10 +150,12 @@ class Timed implements TimeoutSignal {
  */
 export function timeoutSignal(ms: number, options?: TimeoutSignalOptions): TimeoutSignal {
   const timeout = checkTimeout('timeoutSignal: ms', ms)
-  const opts = checkOptions<TimeoutSignalOptions>('timeoutSignal: options', options)
+  const opts = checkOptions<TimeoutSignalOptions>('timeoutSignal: options', options, TIMEOUT_SIGNAL_OPTIONS)
   const unref = checkOptionalBoolean('timeoutSignal: options.unref', opts.unref) ?? true
   return new Timed(timeout, unref)
 }
+
+const TIMEOUT_SIGNAL_OPTIONS = knownOptions(['unref'])
 
 /** An abort listener that leaves its signal on dispose. Returned by {@link onAbort}. */
 export interface AbortListenerGuard extends Disposable {

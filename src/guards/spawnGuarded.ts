@@ -8,8 +8,9 @@
 import { TimeoutError } from '../errors.js'
 import { afterMicrotasks, DISPOSED, RESOLVED, SettleWait } from '../internal/guards-shared.js'
 import { reportError, type OnError } from '../internal/report.js'
-import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout } from '../internal/validate.js'
+import { checkFunction, checkOptionalFunction, checkOptionalString, checkOptions, checkSignal, checkTimeout, knownOptions, type KnownOptions } from '../internal/validate.js'
 import { isThenable } from '../internal/thenable.js'
+import type { AbortSignal } from '../internal/types.js'
 
 /** A task: called once with the signal that aborts when its guard is disposed or aborted. */
 export type GuardedTask<T> = (signal: AbortSignal) => PromiseLike<T> | T
@@ -150,7 +151,7 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
       result = Promise.reject(error)
     }
     if (isThenable(result)) {
-      this.#settled = TaskGuard.#follow(this, result)
+      this.#settled = this.#follow(result)
     } else {
       this.#finish(false, result)
     }
@@ -158,15 +159,15 @@ export class TaskGuard<T> implements Disposable, AsyncDisposable {
 
   // An async function rather than `.then(onValue, onError)`: no closures per guard, and
   // V8's await on a native promise allocates less than a derived promise.
-  static async #follow<T>(guard: TaskGuard<T>, result: PromiseLike<T>): Promise<void> {
+  async #follow(result: PromiseLike<T>): Promise<void> {
     let value: T
     try {
       value = await result
     } catch (error) {
-      guard.#finish(true, error)
+      this.#finish(true, error)
       return
     }
-    guard.#finish(false, value)
+    this.#finish(false, value)
   }
 
   /** The task's signal: aborted by dispose, `abort()` or the parent signal. */
@@ -414,10 +415,15 @@ export function spawnGuarded<T>(task: GuardedTask<T>, options?: SpawnGuardedOpti
   return new TaskGuard(task, taskConfig('spawnGuarded', options))
 }
 
-/** @internal Validates the options shared by spawnGuarded and TaskScope. */
-export function taskConfig(where: string, options: SpawnGuardedOptions | undefined): TaskConfig {
+const NO_TIMEOUT = 'a guarded task has no timeout of its own: pass signal: timeoutSignal(ms).signal'
+/** @internal Option names and likely mistakes shared by spawnGuarded and TaskScope. */
+export const TASK_OPTION_HINTS: Readonly<Record<string, string>> = { timeoutMs: NO_TIMEOUT, timeout: NO_TIMEOUT, settleMs: 'settleTimeoutMs', parent: 'signal' }
+const SPAWN_OPTIONS = knownOptions(['name', 'signal', 'settleTimeoutMs', 'onError'], TASK_OPTION_HINTS)
+
+/** @internal Validates the options shared by spawnGuarded and TaskScope (`known`: the names `where` accepts). */
+export function taskConfig(where: string, options: SpawnGuardedOptions | undefined, known: KnownOptions = SPAWN_OPTIONS): TaskConfig {
   if (options === undefined) return DEFAULT_CONFIG
-  const opts = checkOptions<SpawnGuardedOptions>(`${where}: options`, options)
+  const opts = checkOptions<SpawnGuardedOptions>(`${where}: options`, options, known)
   return makeTaskConfig(
     checkOptionalString(`${where}: options.name`, opts.name),
     checkSignal(`${where}: options.signal`, opts.signal),

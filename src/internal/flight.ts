@@ -20,6 +20,7 @@
  * its own, and per-waiter promises are created only for callers that await them.
  */
 
+import type { AbortSignal } from './types.js'
 import { TimeoutError } from '../errors.js'
 import { createTaskAbort, type TaskAbort } from './lazy-signal.js'
 import { isThenable } from './thenable.js'

@@ -3,6 +3,7 @@
  * a shared resolved promise, and the bounded wait of `await using` ({@link SettleWait}).
  */
 import { DisposedError } from '../errors.js'
+import { armTimer, disarmTimer, type TimerHandle } from './timers.js'
 
 /**
  * The abort reason of every abort asyncsafe's guards perform because their owner was
@@ -147,7 +148,7 @@ export class SettleWait implements GraceItem {
   readonly #owner: SettleWaitOwner
   readonly #timeoutMs: number | undefined
   #resolve: ((value: void) => void) | undefined
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: TimerHandle | undefined
 
   constructor(owner: SettleWaitOwner, timeoutMs: number | undefined) {
     const [promise, resolve] = promiseWithResolve<void>()
@@ -166,7 +167,7 @@ export class SettleWait implements GraceItem {
     if (resolve === undefined) return
     this.#resolve = undefined
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer)
+      disarmTimer(this.#timer)
       this.#timer = undefined
     }
     resolve()
@@ -181,7 +182,7 @@ export class SettleWait implements GraceItem {
   graceOver(): void {
     const ms = this.#timeoutMs
     if (ms === undefined || this.#resolve === undefined || this.#timer !== undefined || !this.#owner.settleRunning()) return
-    this.#timer = setTimeout(settleTimedOut, ms, this, ms)
+    this.#timer = armTimer(ms, settleTimedOut, this, ms)
   }
 
   /** @internal The timer fired: the owner reports its stragglers, then the wait ends. */

@@ -148,7 +148,7 @@ export class PonyfillDisposableStack implements Disposable {
   /** Moves every resource to a new stack; this one becomes disposed (without disposing anything). */
   move(): PonyfillDisposableStack {
     const state = live(this, 'DisposableStack.prototype.move')
-    const next = new PonyfillDisposableStack()
+    const next = newDisposableStack()
     stacks.get(next)!.resources = state.resources
     state.resources = []
     state.disposed = true
@@ -221,7 +221,7 @@ export class PonyfillAsyncDisposableStack implements AsyncDisposable {
   /** Moves every resource to a new stack; this one becomes disposed (without disposing anything). */
   move(): PonyfillAsyncDisposableStack {
     const state = live(this, 'AsyncDisposableStack.prototype.move')
-    const next = new PonyfillAsyncDisposableStack()
+    const next = newAsyncDisposableStack()
     stacks.get(next)!.resources = state.resources
     state.resources = []
     state.disposed = true
@@ -254,4 +254,14 @@ async function disposeAll(resources: Resource[]): Promise<void> {
     }
   }
   if (failure !== undefined) throw failure.error
+}
+
+// `move()` creates its new stack through these, outside the classes: a class body naming its
+// own class ships as `class _PonyfillDisposableStack` (see internal/keep-shapes.ts).
+function newDisposableStack(): PonyfillDisposableStack {
+  return new PonyfillDisposableStack()
+}
+
+function newAsyncDisposableStack(): PonyfillAsyncDisposableStack {
+  return new PonyfillAsyncDisposableStack()
 }

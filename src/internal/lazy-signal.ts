@@ -35,6 +35,8 @@
  * differs, real controllers are used everywhere.
  */
 
+import { keepShapes } from './keep-shapes.js'
+
 /** The owner's side of a task signal: what `AbortController` offers, lazily or not. */
 export interface TaskAbort {
   /** The signal handed to the task (always the same object). */
@@ -79,9 +81,6 @@ let handler: ProxyHandler<LazyAbortController>
  * property that could collide with what a caller defines on the signal.
  */
 export class LazyAbortController implements TaskAbort {
-  /** Keeps the hidden class of a lazy controller alive (see DetachedPool's #keptShapes). */
-  // eslint-disable-next-line no-unused-private-class-members -- held, never read: holding it is the point
-  static readonly #keptShape: LazyAbortController = new LazyAbortController()
   #proxy: AbortSignal | undefined = undefined
   #controller: AbortController | undefined = undefined
   #real: AbortSignal | undefined = undefined
@@ -143,7 +142,7 @@ export class LazyAbortController implements TaskAbort {
     if (typeof EventTarget === 'function') dispatchOnTarget = EventTarget.prototype.dispatchEvent
     // Inspecting the signal shows what a real one shows (`AbortSignal { aborted: false }`):
     // util.inspect looks at a proxy's target and calls its custom inspect with `this` = the proxy.
-    Object.defineProperty(LazyAbortController.prototype, inspectCustom, {
+    Object.defineProperty(this.prototype, inspectCustom, {
       configurable: true,
       writable: true,
       value: function inspectSignal(this: AbortSignal, ...args: unknown[]): unknown {
@@ -152,7 +151,7 @@ export class LazyAbortController implements TaskAbort {
       },
     })
     // The traps. `internals` is set before the first proxy exists (see createTaskAbort).
-    const materialize = LazyAbortController.#materialize
+    const materialize = this.#materialize
     handler = {
       getPrototypeOf: () => internals!.prototype,
       setPrototypeOf: (_t, proto) => proto === internals!.prototype,
@@ -207,6 +206,9 @@ export class LazyAbortController implements TaskAbort {
     }
   }
 }
+
+// Keeps the hidden class of a lazy controller alive (see internal/keep-shapes.ts).
+keepShapes(new LazyAbortController())
 
 
 /** Checks once that the proxy behaves like a signal on this runtime (see the module comment). */

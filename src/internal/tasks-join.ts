@@ -5,6 +5,7 @@
  * waiter of a `Flight` timing out abandons a run nobody owns.
  */
 
+import type { AbortSignal } from './types.js'
 import { DisposedError, TimeoutError } from '../errors.js'
 import type { Flight } from './flight.js'
 import { armTimer, disarmTimer } from './timers.js'

@@ -14,10 +14,12 @@
  * injected for statistics never moves a timeout.
  */
 
+import type { TimerId } from './types.js'
+
 /** Longest delay `setTimeout` honours; a longer one fires after 1 ms. */
 export const MAX_TIMER_DELAY_MS = 0x7fff_ffff
 
-type Native = ReturnType<typeof setTimeout>
+type Native = TimerId
 
 /** A delay longer than {@link MAX_TIMER_DELAY_MS}, armed in steps. */
 export class LongTimer<A, B> {

@@ -4,6 +4,8 @@
  * naming the option and the value received.
  */
 
+import type { AbortSignal } from './types.js'
+
 /** Renders a received value for an error message without calling user code. */
 export function describe(value: unknown): string {
   switch (typeof value) {

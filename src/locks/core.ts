@@ -14,6 +14,7 @@
  *
  * @module
  */
+import type { AbortSignal, TimerId } from '../internal/types.js'
 import { LinkedQueue, QueueNode } from '../internal/queue.js'
 import { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
@@ -42,7 +43,7 @@ class Waiter extends QueueNode {
   declare reject: (error: unknown) => void
   declare signal: AbortSignal | undefined
   declare onAbort: (() => void) | undefined
-  declare timer: ReturnType<typeof setTimeout> | undefined
+  declare timer: TimerId | undefined
   declare timeoutMs: number
   declare token: ReentryToken | undefined
 

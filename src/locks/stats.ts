@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { AbortSignal } from '../internal/types.js'
 import type { Summary } from '../internal/histogram.js'
 import type { Clock } from '../internal/clock.js'
 

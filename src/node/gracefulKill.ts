@@ -7,7 +7,8 @@
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { constants } from 'node:os'
-import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe } from '../internal/validate.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import { checkNonNegativeFinite, checkOptionalBoolean, checkOptions, checkPositiveFinite, describe, knownOptions } from '../internal/validate.js'
 
 /** How the target ended. */
 export type KillOutcome = 'already-exited' | 'graceful' | 'forced'
@@ -23,6 +24,8 @@ export interface GracefulKillOptions {
   /** Signal the target's whole process group and wait until every member is gone. Default true. */
   readonly group?: boolean | undefined
 }
+
+const KILL_OPTIONS = knownOptions(['signal', 'graceMs', 'pollMs', 'group'], { timeoutMs: 'graceMs', timeout: 'graceMs', killSignal: 'signal', intervalMs: 'pollMs', interval: 'pollMs', detached: 'group' })
 
 /** Floor of the wait after SIGKILL (ms), so `graceMs: 0` does not reject a kill still in delivery. */
 const MIN_KILL_WAIT_MS = 100
@@ -220,9 +223,9 @@ function send(target: Target, signal: NodeJS.Signals | number): boolean {
   }
 }
 
-/** Resolves after `ms`, on the global timer of the moment (fake timers included). */
+/** Resolves after `ms` (any duration: armTimer re-arms past 2^31-1 ms), on the global timer of the moment (fake timers included). */
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => globalThis.setTimeout(resolve, ms))
+  return new Promise((resolve) => armTimer(ms, resolve))
 }
 
 /** Polls with timers until the target is gone or `ms` passed; true when gone. */
@@ -240,13 +243,13 @@ async function waitGone(liveness: Liveness, ms: number, pollMs: number): Promise
 async function reap(child: ChildProcess | undefined, ms: number): Promise<void> {
   if (child === undefined || childExited(child)) return
   let onExit!: () => void
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: TimerHandle | undefined
   await new Promise<void>((resolve) => {
     onExit = resolve
     child.once('exit', resolve)
-    timer = globalThis.setTimeout(resolve, Math.max(ms, MIN_KILL_WAIT_MS))
+    timer = armTimer(Math.max(ms, MIN_KILL_WAIT_MS), resolve)
   })
-  globalThis.clearTimeout(timer)
+  disarmTimer(timer)
   child.off('exit', onExit)
 }
 
@@ -287,7 +290,7 @@ async function reap(child: ChildProcess | undefined, ms: number): Promise<void> 
  * ```
  */
 export async function gracefulKill(target: ChildProcess | number, options?: GracefulKillOptions): Promise<KillOutcome> {
-  const opts = checkOptions<GracefulKillOptions>('options', options)
+  const opts = checkOptions<GracefulKillOptions>('gracefulKill: options', options, KILL_OPTIONS)
   const signal = opts.signal === undefined ? 'SIGTERM' : checkSignalName(opts.signal)
   const graceMs = opts.graceMs === undefined ? 500 : checkNonNegativeFinite('graceMs', opts.graceMs)
   const pollMs = opts.pollMs === undefined ? 10 : checkPositiveFinite('pollMs', opts.pollMs)

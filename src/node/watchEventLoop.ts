@@ -5,7 +5,10 @@
  */
 
 import { publishEvent, reportError } from '../internal/report.js'
-import { checkOptionalFunction, checkOptions, checkPositiveFinite } from '../internal/validate.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import { checkOptionalFunction, checkOptions, checkPositiveFinite, knownOptions } from '../internal/validate.js'
+
+const WATCH_OPTIONS = knownOptions(['thresholdMs', 'onStall', 'intervalMs'], { onBlock: 'onStall', onLag: 'onStall', onStalled: 'onStall', maxLagMs: 'thresholdMs' })
 
 /** A stall: the event loop was blocked for `durationMs`. */
 export interface StallEvent {
@@ -36,7 +39,7 @@ export interface EventLoopWatch extends Disposable {
 }
 
 /**
- * Watches the event loop with one unref'd interval timer and reports every stall longer
+ * Watches the event loop with one unref'd timer (re-armed every `intervalMs`) and reports every stall longer
  * than `thresholdMs` to `onStall({ durationMs, at })` and diagnostics_channel
  * `asyncsafe:node:stall` (with `thresholdMs`).
  *
@@ -53,7 +56,7 @@ export interface EventLoopWatch extends Disposable {
  * ```
  */
 export function watchEventLoop(options: WatchEventLoopOptions): EventLoopWatch {
-  const opts = checkOptions<WatchEventLoopOptions>('options', options)
+  const opts = checkOptions<WatchEventLoopOptions>('watchEventLoop: options', options, WATCH_OPTIONS)
   if (options === undefined) throw new TypeError('asyncsafe: options must be an options object with thresholdMs, received undefined')
   const thresholdMs = checkPositiveFinite('thresholdMs', opts.thresholdMs)
   const onStall = checkOptionalFunction<(event: StallEvent) => void>('onStall', opts.onStall)
@@ -61,11 +64,17 @@ export function watchEventLoop(options: WatchEventLoopOptions): EventLoopWatch {
 
   let stalls = 0
   let maxStallMs = 0
+  let stopped = false
   let last = performance.now()
-  let timer: ReturnType<typeof setInterval> | undefined = setInterval(() => {
+  // A timeout re-armed after each check rather than an interval: armTimer honours any
+  // interval (setInterval turns one past 2^31-1 ms into 1 ms), and the lateness of each
+  // timer is measured from when it was armed.
+  const check = (): void => {
+    if (stopped) return
     const now = performance.now()
     const durationMs = now - last - intervalMs
     last = now
+    timer = armTimer(intervalMs, check, undefined, undefined, true)
     if (durationMs <= thresholdMs) return
     stalls++
     if (durationMs > maxStallMs) maxStallMs = durationMs
@@ -78,12 +87,13 @@ export function watchEventLoop(options: WatchEventLoopOptions): EventLoopWatch {
         reportError(undefined, error, { area: 'node', event: 'stall-handler-error' })
       }
     }
-  }, intervalMs)
-  timer.unref()
+  }
+  let timer: TimerHandle | undefined = armTimer(intervalMs, check, undefined, undefined, true)
 
   const stop = (): void => {
-    if (timer === undefined) return
-    clearInterval(timer)
+    if (stopped) return
+    stopped = true
+    disarmTimer(timer)
     timer = undefined
   }
   return {

@@ -4,10 +4,12 @@
  * @module
  */
 
+import type { AbortSignal } from '../internal/types.js'
 import { ClosedError, DroppedError, TimeoutError } from '../errors.js'
 import { createTaskAbort, type TaskAbort } from '../internal/lazy-signal.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import { keepShapes } from '../internal/keep-shapes.js'
 import {
   checkFunction,
   checkNonNegativeInteger,
@@ -200,16 +202,6 @@ function now(): number {
  * ```
  */
 export class DetachedPool implements Disposable, AsyncDisposable {
-  /**
-   * One live instance of each class of the hot path, for the life of the module. V8 holds
-   * the hidden classes (maps) of instances only weakly: once no pool or job is alive (pools
-   * made and dropped, as per request or per benchmark batch), a full GC frees the maps and
-   * deoptimizes every optimized function built on them ("weak objects"), and the next pool
-   * runs unoptimized until V8 recompiles it (measured 3-8x slower for a 10k-task burst).
-   */
-  // eslint-disable-next-line no-unused-private-class-members -- held, never read: holding it is the point
-  static readonly #keptShapes: readonly object[] = [new DetachedPool({ name: 'asyncsafe:kept-shape' }), new Job(() => undefined, undefined, undefined, undefined)]
-
   private readonly concurrency: number
   private readonly timeoutMs: number | undefined
   private readonly maxQueue: number
@@ -657,3 +649,6 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     this.pump()
   }
 }
+
+// One pool and one job stay alive, so their hidden classes (and the code optimized on them) survive a full GC; see internal/keep-shapes.ts.
+keepShapes(new DetachedPool({ name: 'asyncsafe:kept-shape' }), new Job(() => undefined, undefined, undefined, undefined))

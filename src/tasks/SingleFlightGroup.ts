@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AbortSignal } from '../internal/types.js'
 import { DisposedError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
 import { immediateTimeout, joinFlight, openWait } from '../internal/tasks-join.js'

@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { AbortSignal } from '../internal/types.js'
+
 /**
  * Coordinates single flight across processes. Locally, a `SingleFlightGroup` or a cache
  * already collapses concurrent callers into one run per key; with a coordinator, that

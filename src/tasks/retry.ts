@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { AbortSignal } from '../internal/types.js'
 import { RetryError } from '../errors.js'
 import { createTaskAbort } from '../internal/lazy-signal.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { LruTtlCache, type EvictionCause, type EvictionEvent } from '../../src/cache/index.js'
 import type { ErrorContext } from '../../src/internal/report.js'
-import { deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
+import { captureWarnings, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
 
 expectNoUnhandledRejections()
 
@@ -392,19 +392,15 @@ describe('notifications', () => {
   })
 
   it('without onError, an observer failure becomes a process warning', async () => {
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => {
-      warnings.push(w)
-    }
-    process.on('warning', onWarning)
+    const { warnings, restore } = captureWarnings()
     try {
       const cache = new LruTtlCache<string, number>({ capacity: 1, name: 'sessions', onEvict: () => Promise.reject(new Error('nope')) })
       await cache.set('a', 1)
       await cache.set('b', 1)
       await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings.some((w) => w.message.includes('cache "sessions" observer-error: Error: nope'))).toBe(true)
+      expect(warnings).toEqual([{ message: 'asyncsafe cache "sessions" observer-error: Error: nope', code: 'ASYNCSAFE_CACHE_OBSERVER_ERROR' }])
     } finally {
-      process.off('warning', onWarning)
+      restore()
     }
   })
 

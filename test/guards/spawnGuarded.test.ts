@@ -2,7 +2,7 @@ import { describe, it, expect, vi, afterEach } from 'vitest'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { spawnGuarded, TaskGuard, DEFAULT_SETTLE_TIMEOUT_MS } from '../../src/guards/index.js'
 import { DisposedError, TimeoutError } from '../../src/errors.js'
-import { abortListenerCount, afterReports, collector, deferred, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
+import { abortListenerCount, afterReports, captureWarnings, collector, deferred, expectNoUnhandledRejections, flushMicrotasks, untilAborted } from '../helpers.js'
 
 expectNoUnhandledRejections()
 
@@ -201,15 +201,11 @@ describe('spawnGuarded: outcome and reporting', () => {
   })
 
   it('with no onError, an unobserved failure becomes a process warning and a diagnostics message', async () => {
-    const warnings: Error[] = []
-    const onWarning = (w: Error): void => {
-      warnings.push(w)
-    }
+    const { warnings, restore } = captureWarnings()
     const messages: unknown[] = []
     const onMessage = (m: unknown): void => {
       messages.push(m)
     }
-    process.on('warning', onWarning)
     subscribe('asyncsafe:guard:task-error', onMessage)
     try {
       spawnGuarded(async () => {
@@ -218,10 +214,10 @@ describe('spawnGuarded: outcome and reporting', () => {
       await new Promise((r) => setImmediate(r))
       await new Promise((r) => setImmediate(r))
     } finally {
-      process.off('warning', onWarning)
+      restore()
       unsubscribe('asyncsafe:guard:task-error', onMessage)
     }
-    expect(warnings.map((w) => w.message).join('\n')).toContain('invisible?')
+    expect(warnings).toEqual([{ message: 'asyncsafe guard "w" task-error: Error: invisible?', code: 'ASYNCSAFE_GUARD_TASK_ERROR' }])
     expect(messages).toHaveLength(1)
     expect(messages[0]).toMatchObject({ area: 'guard', event: 'task-error', name: 'w' })
   })

@@ -175,6 +175,8 @@ export class RedisServer {
   async kill(): Promise<void> {
     const child = this.child
     if (child === undefined) return
+    // The child is unref'd while it runs; waiting for its exit must keep the process alive.
+    child.ref()
     this.killNow()
     await this.exited
   }
