@@ -20,6 +20,10 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
       name: 'a local async function whose body catches everything',
       code: `${head}async function safe(): Promise<void> { try { await recordApproval() } catch (error) { console.error(error) } }\nexport function f(): void { void safe() }`,
     },
+    {
+      name: 'every await of the callee caught, with a synchronous prelude (found through its type)',
+      code: `${head}const makeSocket = () => {\n  const sendTelemetry = async (open: boolean) => { if (!open) return; try { await recordApproval() } catch (error) { console.debug(error) } }\n  return { sendTelemetry }\n}\nconst { sendTelemetry } = makeSocket()\nexport function f(): void { void sendTelemetry(true) }`,
+    },
     { name: 'stored for later', code: `${head}export function f(): Promise<void> { const p = recordApproval(); return p }` },
     { name: 'a sync arrow returning void of a non-promise', code: `${head}export const f = (): void => void log()` },
     { name: 'a continuation of a promise that already exists', code: `${head}export function f(ready: Promise<void>): void { let done = false; void ready.then(() => (done = true)); void done }` },
@@ -68,6 +72,16 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
       name: 'a local function that rethrows does not observe its failures',
       code: `${head}async function unsafe(): Promise<void> { try { await recordApproval() } catch (error) { throw error } }\nexport function f(): void { void unsafe() }`,
       errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function unsafe(): Promise<void> { try { await recordApproval() } catch (error) { throw error } }\nexport function f(): void { spawnDetached(() => unsafe()) }` }] }],
+    },
+    {
+      name: 'an await outside the try escapes',
+      code: `${head}async function half(): Promise<void> { await sleep(1); try { await recordApproval() } catch (error) { console.debug(error) } }\nexport function f(): void { void half() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function half(): Promise<void> { await sleep(1); try { await recordApproval() } catch (error) { console.debug(error) } }\nexport function f(): void { spawnDetached(() => half()) }` }] }],
+    },
+    {
+      name: 'a returned call outside the try escapes',
+      code: `${head}async function passOn(): Promise<void> { try { await sleep(1) } catch (error) { console.debug(error) } return recordApproval() }\nexport function f(): void { void passOn() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function passOn(): Promise<void> { try { await sleep(1) } catch (error) { console.debug(error) } return recordApproval() }\nexport function f(): void { spawnDetached(() => passOn()) }` }] }],
     },
     {
       name: 'work started inside an executor but not settling it',

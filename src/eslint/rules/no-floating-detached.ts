@@ -12,10 +12,12 @@
  * program's `void main()`), chains that handle rejection (`.catch(h)`, `.then(f, h)`
  * anywhere in the chain), continuations of a promise that already exists
  * (`void ready.then(() => …)`, `void Promise.all(pending).then(…)`: no new work starts), calls into asyncsafe (whose promises
- * never reject unobserved), calls of a local async function whose whole body is a
- * `try` with a `catch` (it observes its own failures), and chains inside a
+ * never reject unobserved), calls of an async function whose every `await` is inside a
+ * `try` whose `catch` does not rethrow (it observes its own failures; with types,
+ * also a function of another file), and chains inside a
  * `new Promise` executor whose handlers settle that promise.
  */
+import type * as TS from 'typescript'
 import type { TSESLint, TSESTree } from '@typescript-eslint/utils'
 import { type Context, type FunctionNode, enclosingFunction, isFunction, propertyName, shortText, terminalName, unwrap, walk } from '../util/ast.js'
 import { importedAt, isAsyncsafeModule } from '../util/imports.js'
@@ -203,7 +205,11 @@ function isAsyncsafeCall(context: Context, call: TSESTree.CallExpression | TSEST
   return binding !== undefined && isAsyncsafeModule(binding.source)
 }
 
-/** A call of a local async function whose whole body is a `try` with a `catch`. */
+/**
+ * A call of an async function that observes its own failures: every `await` of its
+ * body is inside a `try` whose `catch` does not rethrow (and it returns no call's
+ * promise outside one). With types the function may be in another file.
+ */
 function observesOwnFailures(context: Context, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
   const callee = unwrap(call.callee)
   let fn: FunctionNode | undefined
@@ -213,22 +219,77 @@ function observesOwnFailures(context: Context, call: TSESTree.CallExpression | T
     const name = propertyName(callee)
     if (name !== undefined) fn = localAsyncMethod(callee, name)
   }
-  if (!fn) {
-    const info = typed(context)
-    const declaration = info ? symbolOf(info, callee)?.valueDeclaration : undefined
-    const node = declaration && info ? info.esNode(declaration) : undefined
-    if (node?.type === 'MethodDefinition' || node?.type === 'PropertyDefinition') fn = isFunction(node.value) ? node.value : undefined
-    else if (node?.type === 'VariableDeclarator') fn = isFunction(node.init) ? node.init : undefined
-    else if (isFunction(node)) fn = node
-  }
-  if (fn?.body?.type !== 'BlockStatement') return false
-  const statements = fn.body.body.filter((s) => s.type !== 'EmptyStatement')
-  const only = statements[0]
-  return statements.length === 1 && only?.type === 'TryStatement' && only.handler !== null && !rethrows(only.handler)
+  if (fn) return fn.body?.type === 'BlockStatement' && catchesEverything(fn.body)
+  const info = typed(context)
+  if (!info) return false
+  const declaration = info.checker.getTypeAtLocation(info.tsNode(callee)).getCallSignatures()[0]?.getDeclaration()
+  return declaration !== undefined && tsCatchesEverything(info.ts, declaration)
 }
 
-function rethrows(handler: TSESTree.CatchClause): boolean {
-  return handler.body.body.some((s) => s.type === 'ThrowStatement')
+function catchesEverything(body: TSESTree.BlockStatement): boolean {
+  let guarded = false
+  let escapes = false
+  const visit = (node: TSESTree.Node, caught: boolean): void => {
+    walk(node, (n) => {
+      if (escapes) return false
+      if (n.type === 'TryStatement') {
+        const catches = n.handler !== null && !throwsIn(n.handler)
+        if (catches) guarded = true
+        visit(n.block, caught || catches)
+        if (n.handler) visit(n.handler, caught)
+        if (n.finalizer) visit(n.finalizer, caught)
+        return false
+      }
+      if (!caught && (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await))) escapes = true
+      if (!caught && n.type === 'ReturnStatement' && n.argument && (n.argument.type === 'CallExpression' || n.argument.type === 'NewExpression')) escapes = true
+    })
+  }
+  visit(body, false)
+  return guarded && !escapes
+}
+
+function throwsIn(node: TSESTree.Node): boolean {
+  let found = false
+  walk(node, (n) => {
+    if (n.type === 'ThrowStatement') found = true
+    return !found
+  })
+  return found
+}
+
+function tsCatchesEverything(ts: typeof TS, fn: TS.SignatureDeclaration): boolean {
+  const body = (fn as { body?: TS.Node }).body
+  if (!body || !ts.isBlock(body)) return false
+  let guarded = false
+  let escapes = false
+  const throwsInTs = (node: TS.Node): boolean => {
+    let found = false
+    const look = (n: TS.Node): void => {
+      if (found || (n !== node && ts.isFunctionLike(n))) return
+      if (ts.isThrowStatement(n)) found = true
+      else ts.forEachChild(n, look)
+    }
+    look(node)
+    return found
+  }
+  const visit = (node: TS.Node, caught: boolean): void => {
+    if (escapes || (node !== body && ts.isFunctionLike(node))) return
+    if (ts.isTryStatement(node)) {
+      const catches = node.catchClause !== undefined && !throwsInTs(node.catchClause)
+      if (catches) guarded = true
+      visit(node.tryBlock, caught || catches)
+      if (node.catchClause) visit(node.catchClause, caught)
+      if (node.finallyBlock) visit(node.finallyBlock, caught)
+      return
+    }
+    if (!caught && (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier !== undefined))) escapes = true
+    if (!caught && ts.isReturnStatement(node) && node.expression && (ts.isCallExpression(node.expression) || ts.isNewExpression(node.expression))) escapes = true
+    ts.forEachChild(node, (child) => {
+      visit(child, caught)
+    })
+  }
+  visit(body, false)
+  return guarded && !escapes
 }
 
 /** The function an identifier names, when it is declared in this file. */
