@@ -11,7 +11,10 @@
  * 5. installs the tarball into a fresh project and `import()`s and `require()`s every
  *    subpath (on Node 20, and on 22/24 when .ci/run has installed them), checking that
  *    ESM and CJS export the same names and that subpaths share one class identity;
- * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts.
+ * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts;
+ * 7. the ESLint plugin from the tarball: loaded by import and require, each rule
+ *    reporting its hazard, an eslint.config.ts type checking (scripts/eslint-consumer.ts).
+ * Step 1 also proves that no runtime entry reaches the plugin or eslint/typescript.
  *
  * Options: `--no-build` reuses dist; `--no-consumer` skips step 6; `--keep` leaves the
  * temporary directory in place.
@@ -23,6 +26,7 @@ import { join, relative } from 'node:path'
 import { transformSync } from 'esbuild'
 import { Checks, indent, root, run, specifier, subpaths } from './lib.js'
 import { runConsumerTests } from './consumer-test.js'
+import { runEslintConsumerChecks } from './eslint-consumer.js'
 import { kB, measureSizes } from './size.js'
 
 const args = new Set(process.argv.slice(2))
@@ -82,6 +86,22 @@ for (const ext of ['js', 'cjs']) {
     }
   }
   checks.check(offenders.length === 0, `runtime-neutral ${ext.toUpperCase()} entries import no node: module statically`, offenders.join('\n'))
+}
+
+// The ESLint plugin is never bundled into a runtime entry, and no runtime entry loads
+// eslint, typescript-eslint or typescript (DESIGN.md: optional peers of the plugin only).
+const lintTooling = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](?:eslint|typescript|typescript-eslint|@typescript-eslint\/[\w-]+)(?:\/[\w./-]*)?["']/
+for (const ext of ['js', 'cjs']) {
+  const offenders: string[] = []
+  for (const entry of [...neutralEntries, 'node/index']) {
+    const file = join(dist, `${entry}.${ext}`)
+    if (!existsSync(file)) continue
+    for (const reached of reachable(file)) {
+      if (relative(dist, reached).startsWith('eslint')) offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}`)
+      else if (lintTooling.test(readFileSync(reached, 'utf8'))) offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}, which imports lint tooling`)
+    }
+  }
+  checks.check(offenders.length === 0, `runtime ${ext.toUpperCase()} entries reach neither dist/eslint nor eslint/typescript`, offenders.join('\n'))
 }
 
 // ---------------------------------------------------------------- 2. pack
@@ -181,6 +201,8 @@ if (tarball) {
     else {
       step('consumer type test against the published .d.ts')
       for (const c of runConsumerTests(project)) checks.check(c.ok, c.what, c.detail)
+      step('ESLint plugin from the tarball (import, require, rules, eslint.config.ts types)')
+      for (const c of runEslintConsumerChecks(project)) checks.check(c.ok, c.what, c.detail)
     }
   }
 }

@@ -34,8 +34,24 @@ import { requireUsing } from './rules/require-using.js'
 /** The names of the plugin's rules (without the `asyncsafe/` prefix). */
 export type RuleName = 'no-await-while-holding' | 'require-using' | 'no-floating-detached' | 'no-blocking-in-async' | 'no-check-then-start'
 
-/** The plugin's name and version, as ESLint reports them (`meta` of a flat-config plugin). */
-export const meta: { readonly name: 'asyncsafe'; readonly version: string } = { name: 'asyncsafe', version: '0.1.0' }
+/** The shape of {@link meta}. */
+export interface PluginMeta {
+  /** The plugin's name, `asyncsafe` (also the prefix of its rule ids). */
+  readonly name: 'asyncsafe'
+  /** The asyncsafe version the plugin ships with. */
+  readonly version: string
+}
+
+/**
+ * The plugin's name and version, as ESLint reports them (`meta` of a flat-config plugin).
+ *
+ * @example
+ * ```js
+ * import { meta } from 'asyncsafe/eslint'
+ * console.log(meta.name, meta.version)   // asyncsafe 0.1.0
+ * ```
+ */
+export const meta: PluginMeta = { name: 'asyncsafe', version: '0.1.0' }
 
 /**
  * The rules, by name. Each is documented with its hazard, a bad and a good example in
@@ -58,17 +74,21 @@ export const rules: Readonly<Record<RuleName, Rule.RuleModule>> = {
   'no-check-then-start': noCheckThenStart as unknown as Rule.RuleModule,
 }
 
-/** The shape of {@link configs}. */
+/** The shape of {@link configs}: `recommended`, and ESLint's index signature for more. */
 export interface AsyncsafeConfigs {
   /** Every rule at `error`, with the plugin registered as `asyncsafe`. */
   readonly recommended: Linter.Config
+  /** ESLint's `Plugin.configs` is a record of configs. */
   readonly [name: string]: Linter.Config
 }
 
 /** The plugin object: what `import asyncsafe from 'asyncsafe/eslint'` gives. */
 export interface AsyncsafePlugin extends ESLint.Plugin {
-  readonly meta: typeof meta
+  /** Name and version ({@link meta}). */
+  readonly meta: PluginMeta
+  /** The five rules ({@link rules}). */
   readonly rules: typeof rules
+  /** The shareable configs ({@link configs}). */
   readonly configs: AsyncsafeConfigs
 }
 

@@ -121,6 +121,20 @@ typedTester.run('no-await-while-holding (typed)', noAwaitWhileHolding as never, 
         }`,
     },
     {
+      name: 'a method named call is not Function.prototype.call',
+      code: `
+        import { Mutex } from 'async-mutex'
+        interface Bus { call(action: string): Promise<number> }
+        export class Nft {
+          readonly #mutex = new Mutex()
+          constructor(private readonly messenger: Bus) {}
+          async add(): Promise<number> {
+            const release = await this.#mutex.acquire()
+            try { return await this.messenger.call('Network:get') } finally { release() }
+          }
+        }`,
+    },
+    {
       name: 'an observer awaited with no lock held',
       code: `
         interface Observer { onEvict(key: string): Promise<void> }

@@ -19,6 +19,8 @@ untypedTester.run('no-check-then-start', noCheckThenStart as never, {
     { name: 'under a lock', code: `class A { async get() { await this.mutex.runExclusive(async () => { if (!this.client) this.client = await connect() }) } }` },
     { name: 'under a using guard', code: `class A { async get() { using guard = await this.#lock.lock(); if (!this.client) this.client = await connect(); return this.client } }` },
     { name: 'logical assignment of the promise', code: `class A { async get() { return (this.task ??= connect()) } }` },
+    { name: "a callback of the project's own lock helper", code: `class A { async get() { return this.#withVaultLock(async () => { if (this.cached) return this.cached; const v = await connect(); this.cached = v; return v }) } }` },
+    { name: 'a variable of the one call around an inline callback', code: `async function publish(trace) { let hash; await trace(async () => { hash ??= await connect() }); return hash }` },
     { name: 'a parameter is not shared', code: `async function f(state) { let s = state; if (!s) s = await connect() }` },
   ],
   invalid: [
@@ -41,6 +43,11 @@ untypedTester.run('no-check-then-start', noCheckThenStart as never, {
       name: 'a private field and an or-check',
       code: `class A {\n  #task\n  async start() {\n    if (!this.#task || this.#task.done) {\n      await prepare()\n      this.#task = connect()\n    }\n  }\n}`,
       errors: [{ messageId: 'checkThenStart', line: 6 }],
+    },
+    {
+      name: "a factory's closure state, set by a stored function",
+      code: `export function makeSocket(query) {\n  let settings\n  const fetchSettings = async () => {\n    if (!settings) {\n      settings = await query()\n    }\n    return settings\n  }\n  return { fetchSettings }\n}`,
+      errors: [{ messageId: 'checkThenStart', line: 5 }],
     },
     {
       name: '??= with await',

@@ -24,6 +24,11 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
       name: 'every await of the callee caught, with a synchronous prelude (found through its type)',
       code: `${head}const makeSocket = () => {\n  const sendTelemetry = async (open: boolean) => { if (!open) return; try { await recordApproval() } catch (error) { console.debug(error) } }\n  return { sendTelemetry }\n}\nconst { sendTelemetry } = makeSocket()\nexport function f(): void { void sendTelemetry(true) }`,
     },
+    {
+      name: 'delegates to a function that catches everything (two levels)',
+      code: `${head}export class Balances {\n  async #update(id: string): Promise<void> { try { await recordApproval() } catch (error) { console.error(id, error) } }\n  async update(id: string): Promise<void> { await this.#update(id) }\n  start(): void { void this.update('a') }\n}`,
+    },
+    { name: 'untyped: delegates to a local function that catches', code: `${head}async function inner() { try { await recordApproval() } catch (e) { console.error(e) } }\nasync function outer() { return inner() }\nexport function f() { void outer() }` },
     { name: 'stored for later', code: `${head}export function f(): Promise<void> { const p = recordApproval(); return p }` },
     { name: 'a sync arrow returning void of a non-promise', code: `${head}export const f = (): void => void log()` },
     { name: 'a continuation of a promise that already exists', code: `${head}export function f(ready: Promise<void>): void { let done = false; void ready.then(() => (done = true)); void done }` },
@@ -82,6 +87,11 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
       name: 'a returned call outside the try escapes',
       code: `${head}async function passOn(): Promise<void> { try { await sleep(1) } catch (error) { console.debug(error) } return recordApproval() }\nexport function f(): void { void passOn() }`,
       errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function passOn(): Promise<void> { try { await sleep(1) } catch (error) { console.debug(error) } return recordApproval() }\nexport function f(): void { spawnDetached(() => passOn()) }` }] }],
+    },
+    {
+      name: 'delegates to a function that rethrows',
+      code: `${head}async function inner(): Promise<void> { try { await recordApproval() } catch (e) { throw e } }\nasync function outer(): Promise<void> { await inner() }\nexport function f(): void { void outer() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function inner(): Promise<void> { try { await recordApproval() } catch (e) { throw e } }\nasync function outer(): Promise<void> { await inner() }\nexport function f(): void { spawnDetached(() => outer()) }` }] }],
     },
     {
       name: 'work started inside an executor but not settling it',

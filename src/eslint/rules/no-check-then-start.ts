@@ -9,13 +9,15 @@
  * Not reported: the slot claimed before the first await (`this.task = start()` then
  * `await this.task`; `this.running = true` then the awaits), a re-check after the last
  * await, a reset to `undefined`/`null`/`false`, local variables, awaits in a branch that
- * returns or throws before the write, code that holds a lock (util/locks.ts), and
+ * returns or throws before the write, code that holds a lock (util/locks.ts, or a
+ * callback handed to a helper named like a lock: `withVaultLock(async () => …)`), a
+ * variable of the enclosing function when this one is an inline callback, and
  * checks whose write is synchronous (`if (!this.task) this.task = start()` is atomic
  * in JavaScript). The fix is `Initializer` / `SingleFlightGroup` (asyncsafe/tasks), or
  * storing the promise before awaiting it.
  */
 import type { TSESTree } from '@typescript-eslint/utils'
-import { type Context, type FunctionNode, contains, enclosingFunction, isFalsyLiteral, line, locationKey, statementList, unwrap, walk } from '../util/ast.js'
+import { type Context, type FunctionNode, contains, enclosingFunction, isFalsyLiteral, line, locationKey, propertyName, statementList, unwrap, walk } from '../util/ast.js'
 import { lockRegions, regionContaining } from '../util/locks.js'
 import { createRule } from '../util/rule.js'
 
@@ -43,7 +45,7 @@ export const noCheckThenStart = createRule<MessageIds, []>({
     return {
       IfStatement(node) {
         const fn = enclosingFunction(node)
-        if (!fn?.async || fn.generator) return
+        if (!fn?.async || fn.generator || passedToLockHelper(fn)) return
         for (const [key, operand] of checkedKeys(context, node.test, 'falsy')) {
           if (!isShared(context, operand, fn)) continue
           analyze(context, key, node, [node.consequent], node.consequent)
@@ -61,7 +63,7 @@ export const noCheckThenStart = createRule<MessageIds, []>({
       AssignmentExpression(node) {
         if (node.operator !== '??=' && node.operator !== '||=') return
         const fn = enclosingFunction(node)
-        if (!fn?.async || !isShared(context, node.left, fn)) return
+        if (!fn?.async || passedToLockHelper(fn) || !isShared(context, node.left, fn)) return
         const key = locationKey(context, node.left)
         if (key === undefined || !containsAwait(node.right)) return
         if (regionContaining(lockRegions(context), node)) return
@@ -219,7 +221,28 @@ function checkedKeys(context: Context, test: TSESTree.Node, polarity: 'falsy' | 
   return keys
 }
 
-/** The location is shared between calls: `this.…`, or rooted at a variable declared outside the function. */
+/**
+ * A callback handed to a helper whose name says it serializes (`withVaultLock(fn)`,
+ * `exclusive(fn)`, `synchronized(fn)`): the project's own lock wrapper.
+ */
+function passedToLockHelper(fn: FunctionNode): boolean {
+  const parent = fn.parent
+  if (parent?.type !== 'CallExpression' || !parent.arguments.includes(fn as TSESTree.CallExpressionArgument)) return false
+  const callee = unwrap(parent.callee)
+  const name = callee.type === 'Identifier' ? callee.name : callee.type === 'MemberExpression' ? propertyName(callee) : undefined
+  return name !== undefined && /lock|mutex|exclusive|serial|synchron/i.test(name)
+}
+
+/** An inline callback (`trace(async () => …)`): called by its receiver, typically once per call of the function around it. */
+function isInlineCallback(fn: FunctionNode): boolean {
+  return fn.parent?.type === 'CallExpression' && fn.parent.arguments.includes(fn as TSESTree.CallExpressionArgument)
+}
+
+/**
+ * The location is shared between calls: `this.…`, a module variable, or a variable of
+ * an enclosing function (a factory's state) unless this function is an inline callback
+ * (then that variable belongs to the one call around it).
+ */
 function isShared(context: Context, operand: TSESTree.Node, fn: FunctionNode): boolean {
   let root = unwrap(operand)
   while (root.type === 'MemberExpression') root = unwrap(root.object)
@@ -231,7 +254,8 @@ function isShared(context: Context, operand: TSESTree.Node, fn: FunctionNode): b
     const definition = variable.defs[0]
     if (!definition) return false
     if (definition.type === 'Parameter' || definition.type === 'ImportBinding') return false
-    return !contains(fn, definition.node)
+    if (contains(fn, definition.node)) return false
+    return scope.type === 'module' || scope.type === 'global' || !isInlineCallback(fn)
   }
   return false
 }

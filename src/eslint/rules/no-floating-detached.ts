@@ -22,7 +22,7 @@ import type { TSESLint, TSESTree } from '@typescript-eslint/utils'
 import { type Context, type FunctionNode, enclosingFunction, isFunction, propertyName, shortText, terminalName, unwrap, walk } from '../util/ast.js'
 import { importedAt, isAsyncsafeModule } from '../util/imports.js'
 import { createRule } from '../util/rule.js'
-import { isThenable, symbolOf, symbolPackage, typed, typeOf } from '../util/types.js'
+import { type Typed, isThenable, symbolOf, symbolPackage, typed, typeOf } from '../util/types.js'
 
 type MessageIds = 'floating' | 'voided' | 'useSpawnDetached' | 'addAwait'
 
@@ -207,10 +207,18 @@ function isAsyncsafeCall(context: Context, call: TSESTree.CallExpression | TSEST
 
 /**
  * A call of an async function that observes its own failures: every `await` of its
- * body is inside a `try` whose `catch` does not rethrow (and it returns no call's
- * promise outside one). With types the function may be in another file.
+ * body is inside a `try` whose `catch` does not rethrow, or awaits (or returns) a call
+ * of a function that observes its own failures (followed three levels deep), and it
+ * returns no other call's promise outside a `try`. With types the functions may be in
+ * other files.
  */
 function observesOwnFailures(context: Context, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
+  const info = typed(context)
+  if (info) {
+    const tsCall = info.tsNode(call) as TS.CallLikeExpression
+    const declaration = info.checker.getResolvedSignature(tsCall)?.getDeclaration()
+    if (declaration && tsCatchesEverything(info, declaration)) return true
+  }
   const callee = unwrap(call.callee)
   let fn: FunctionNode | undefined
   if (isFunction(callee)) fn = callee
@@ -219,16 +227,24 @@ function observesOwnFailures(context: Context, call: TSESTree.CallExpression | T
     const name = propertyName(callee)
     if (name !== undefined) fn = localAsyncMethod(callee, name)
   }
-  if (fn) return fn.body?.type === 'BlockStatement' && catchesEverything(fn.body)
-  const info = typed(context)
-  if (!info) return false
-  const declaration = info.checker.getTypeAtLocation(info.tsNode(callee)).getCallSignatures()[0]?.getDeclaration()
-  return declaration !== undefined && tsCatchesEverything(info.ts, declaration)
+  return fn?.body?.type === 'BlockStatement' && catchesEverything(context, fn.body)
 }
 
-function catchesEverything(body: TSESTree.BlockStatement): boolean {
+/** How deep "it awaits a function that observes its own failures" is followed. */
+const DELEGATION_DEPTH = 3
+
+function catchesEverything(context: Context, body: TSESTree.BlockStatement, depth = 0, seen = new Set<TSESTree.Node>()): boolean {
+  seen.add(body)
   let guarded = false
   let escapes = false
+  // An uncaught `await g()` / `return g()` is fine when `g` observes its own failures.
+  const delegates = (operand: TSESTree.Node): boolean => {
+    if (depth >= DELEGATION_DEPTH || (operand.type !== 'CallExpression' && operand.type !== 'NewExpression')) return false
+    const callee = unwrap(operand.callee)
+    const target = callee.type === 'Identifier' ? localFunction(context, callee) : callee.type === 'MemberExpression' && unwrap(callee.object).type === 'ThisExpression' && propertyName(callee) !== undefined ? localAsyncMethod(callee, propertyName(callee)!) : undefined
+    if (target?.body?.type !== 'BlockStatement' || seen.has(target.body)) return false
+    return catchesEverything(context, target.body, depth + 1, seen)
+  }
   const visit = (node: TSESTree.Node, caught: boolean): void => {
     walk(node, (n) => {
       if (escapes) return false
@@ -240,8 +256,12 @@ function catchesEverything(body: TSESTree.BlockStatement): boolean {
         if (n.finalizer) visit(n.finalizer, caught)
         return false
       }
-      if (!caught && (n.type === 'AwaitExpression' || (n.type === 'ForOfStatement' && n.await))) escapes = true
-      if (!caught && n.type === 'ReturnStatement' && n.argument && (n.argument.type === 'CallExpression' || n.argument.type === 'NewExpression')) escapes = true
+      const operand = n.type === 'AwaitExpression' ? n.argument : n.type === 'ReturnStatement' ? n.argument : undefined
+      if (!caught && operand && (n.type === 'AwaitExpression' || operand.type === 'CallExpression' || operand.type === 'NewExpression')) {
+        if (delegates(unwrap(operand))) guarded = true
+        else escapes = true
+      }
+      if (!caught && n.type === 'ForOfStatement' && n.await) escapes = true
     })
   }
   visit(body, false)
@@ -257,9 +277,11 @@ function throwsIn(node: TSESTree.Node): boolean {
   return found
 }
 
-function tsCatchesEverything(ts: typeof TS, fn: TS.SignatureDeclaration): boolean {
+function tsCatchesEverything(info: Typed, fn: TS.SignatureDeclaration, depth = 0, seen = new Set<TS.Node>()): boolean {
+  const { ts } = info
   const body = (fn as { body?: TS.Node }).body
-  if (!body || !ts.isBlock(body)) return false
+  if (!body || !ts.isBlock(body) || seen.has(body)) return false
+  seen.add(body)
   let guarded = false
   let escapes = false
   const throwsInTs = (node: TS.Node): boolean => {
@@ -272,6 +294,14 @@ function tsCatchesEverything(ts: typeof TS, fn: TS.SignatureDeclaration): boolea
     look(node)
     return found
   }
+  // An uncaught `await g()` / `return g()` is fine when `g` observes its own failures.
+  const delegates = (operand: TS.Expression): boolean => {
+    let target = operand
+    while (ts.isParenthesizedExpression(target) || ts.isAsExpression(target) || ts.isNonNullExpression(target)) target = target.expression
+    if (depth >= DELEGATION_DEPTH || !ts.isCallExpression(target)) return false
+    const declaration = info.checker.getResolvedSignature(target)?.getDeclaration()
+    return declaration !== undefined && tsCatchesEverything(info, declaration, depth + 1, seen)
+  }
   const visit = (node: TS.Node, caught: boolean): void => {
     if (escapes || (node !== body && ts.isFunctionLike(node))) return
     if (ts.isTryStatement(node)) {
@@ -282,8 +312,14 @@ function tsCatchesEverything(ts: typeof TS, fn: TS.SignatureDeclaration): boolea
       if (node.finallyBlock) visit(node.finallyBlock, caught)
       return
     }
-    if (!caught && (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier !== undefined))) escapes = true
-    if (!caught && ts.isReturnStatement(node) && node.expression && (ts.isCallExpression(node.expression) || ts.isNewExpression(node.expression))) escapes = true
+    if (!caught) {
+      const operand = ts.isAwaitExpression(node) ? node.expression : ts.isReturnStatement(node) && node.expression && (ts.isCallExpression(node.expression) || ts.isNewExpression(node.expression)) ? node.expression : undefined
+      if (operand) {
+        if (delegates(operand)) guarded = true
+        else escapes = true
+      }
+      if (ts.isForOfStatement(node) && node.awaitModifier !== undefined) escapes = true
+    }
     ts.forEachChild(node, (child) => {
       visit(child, caught)
     })

@@ -85,9 +85,13 @@ export function findForeignCall(context: Context, expression: TSESTree.Node, own
 /** True if the call runs foreign code (see the module comment). */
 export function isForeignCall(context: Context, call: TSESTree.CallExpression, owner: FunctionNode | undefined): boolean {
   let callee = unwrap(call.callee)
-  // fn.call(this, x) / fn.apply(this, args): the function is `fn`.
-  if (callee.type === 'MemberExpression' && (propertyName(callee) === 'call' || propertyName(callee) === 'apply')) callee = unwrap(callee.object)
   const info = typed(context)
+  // fn.call(this, x) / fn.apply(this, args): the function is `fn` (not a method named `call`, like messenger.call).
+  if (callee.type === 'MemberExpression' && (propertyName(callee) === 'call' || propertyName(callee) === 'apply')) {
+    const object = unwrap(callee.object)
+    const isFunctionValue = info ? typeOf(info, object).getCallSignatures().length > 0 : object.type === 'Identifier'
+    if (isFunctionValue) callee = object
+  }
   if (info) {
     const verdict = typedVerdict(info, context, call, callee, owner)
     if (verdict !== undefined) return verdict

@@ -37,6 +37,7 @@ export function typed(context: Context): Typed | undefined {
   const toEs = services.tsNodeToESTreeNodeMap
   let value: Typed | null = null
   try {
+    // In the CJS build import.meta.url is defined as __filename (tsup.config.ts).
     typescriptModule ??= createRequire(import.meta.url)('typescript') as typeof TS
     value = {
       ts: typescriptModule,
