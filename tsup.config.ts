@@ -13,6 +13,8 @@ export default defineConfig({
     'node/index': 'src/node/index.ts',
     'compat/async-mutex': 'src/locks/compat/async-mutex.ts',
     'redis/index': 'src/redis/index.ts',
+    // The ESLint plugin: Node-only; shares no code with the runtime entries.
+    'eslint/index': 'src/eslint/index.ts',
   },
   format: ['esm', 'cjs'],
   target: 'node20',
@@ -24,4 +26,10 @@ export default defineConfig({
   treeshake: true,
   minify: false,
   external: [/^node:/],
+  // The ESLint plugin loads typescript lazily with createRequire(import.meta.url); CJS has
+  // no import.meta, and createRequire takes a path as well, so CJS gets __filename (a
+  // define, not tsup's shims, which would add a chunk to every CJS entry).
+  esbuildOptions(options, { format }) {
+    if (format === 'cjs') options.define = { ...options.define, 'import.meta.url': '__filename' }
+  },
 })

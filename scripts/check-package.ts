@@ -13,6 +13,9 @@
  *    ESM and CJS export the same names and that subpaths share one class identity;
  * 6. the consumer type test (scripts/consumer-test.ts) against the published .d.ts;
  * 7. the README's programs (scripts/readme-check.ts --installed) against the tarball.
+ * 8. the ESLint plugin from the tarball: loaded by import and require, each rule
+ *    reporting its hazard, an eslint.config.ts type checking (scripts/eslint-consumer.ts).
+ * Step 1 also proves that no runtime entry reaches the plugin or eslint/typescript.
  *
  * Options: `--no-build` reuses dist; `--no-consumer` skips step 6; `--keep` leaves the
  * temporary directory in place.
@@ -24,6 +27,7 @@ import { join, relative } from 'node:path'
 import { transformSync } from 'esbuild'
 import { Checks, indent, root, run, specifier, subpaths } from './lib.js'
 import { runConsumerTests } from './consumer-test.js'
+import { runEslintConsumerChecks } from './eslint-consumer.js'
 import { kB, measureSizes } from './size.js'
 
 const args = new Set(process.argv.slice(2))
@@ -91,6 +95,21 @@ for (const ext of ['js', 'cjs']) {
 const clientImport = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](?:ioredis|redis|@redis\/[\w-]+)(?:\/[^"']*)?["']/
 const clientOffenders = codeFiles.filter((file) => clientImport.test(readFileSync(file, 'utf8'))).map((file) => relative(root, file))
 checks.check(clientOffenders.length === 0, 'no dist file imports a Redis client (asyncsafe/redis uses the instance it is given)', clientOffenders.join('\n'))
+// The ESLint plugin is never bundled into a runtime entry, and no runtime entry loads
+// eslint, typescript-eslint or typescript (DESIGN.md: optional peers of the plugin only).
+const lintTooling = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+)["'](?:eslint|typescript|typescript-eslint|@typescript-eslint\/[\w-]+)(?:\/[\w./-]*)?["']/
+for (const ext of ['js', 'cjs']) {
+  const offenders: string[] = []
+  for (const entry of [...neutralEntries, 'node/index']) {
+    const file = join(dist, `${entry}.${ext}`)
+    if (!existsSync(file)) continue
+    for (const reached of reachable(file)) {
+      if (relative(dist, reached).startsWith('eslint')) offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}`)
+      else if (lintTooling.test(readFileSync(reached, 'utf8'))) offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}, which imports lint tooling`)
+    }
+  }
+  checks.check(offenders.length === 0, `runtime ${ext.toUpperCase()} entries reach neither dist/eslint nor eslint/typescript`, offenders.join('\n'))
+}
 
 // ---------------------------------------------------------------- 2. pack
 step('npm pack')
@@ -189,6 +208,8 @@ if (tarball) {
     else {
       step('consumer type test against the published .d.ts')
       for (const c of runConsumerTests(project)) checks.check(c.ok, c.what, c.detail)
+      step('ESLint plugin from the tarball (import, require, rules, eslint.config.ts types)')
+      for (const c of runEslintConsumerChecks(project)) checks.check(c.ok, c.what, c.detail)
     }
     step("README programs against the installed tarball (readme-check --installed)")
     const readme = run(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'readme-check.ts'), '--installed', project], { timeoutMs: 600_000 })

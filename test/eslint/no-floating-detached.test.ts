@@ -1,0 +1,131 @@
+import { noFloatingDetached } from '../../src/eslint/rules/no-floating-detached.js'
+import { typedTester, untypedTester } from './tester.js'
+
+const head = `declare function recordApproval(): Promise<void>
+declare function sleep(ms: number): Promise<void>
+declare function log(): void
+`
+
+typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
+  valid: [
+    { name: 'awaited', code: `${head}export async function f(): Promise<void> { await recordApproval() }` },
+    { name: 'returned', code: `${head}export function f(): Promise<void> { return recordApproval() }` },
+    { name: 'rejection handled with catch', code: `${head}export function f(): void { void recordApproval().catch(log) }` },
+    { name: 'rejection handled with then(f, r)', code: `${head}export function f(): void { recordApproval().then(log, log) }` },
+    { name: 'void of a non-promise', code: `${head}export function f(): void { void log() }` },
+    { name: 'module top level: the program itself', code: `${head}void recordApproval()` },
+    { name: 'already bounded by spawnDetached', code: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}export function f(): void { spawnDetached(() => recordApproval()) }` },
+    { name: 'asyncsafe promise (cache.set observes its own failures)', code: `import { LruTtlCache } from 'asyncsafe/cache'\nconst cache = new LruTtlCache<string, number>({ capacity: 2 })\nexport function f(): void { void cache.set('a', 1) }` },
+    {
+      name: 'a local async function whose body catches everything',
+      code: `${head}async function safe(): Promise<void> { try { await recordApproval() } catch (error) { console.error(error) } }\nexport function f(): void { void safe() }`,
+    },
+    {
+      name: 'every await of the callee caught, with a synchronous prelude (found through its type)',
+      code: `${head}const makeSocket = () => {\n  const sendTelemetry = async (open: boolean) => { if (!open) return; try { await recordApproval() } catch (error) { console.debug(error) } }\n  return { sendTelemetry }\n}\nconst { sendTelemetry } = makeSocket()\nexport function f(): void { void sendTelemetry(true) }`,
+    },
+    {
+      name: 'delegates to a function that catches everything (two levels)',
+      code: `${head}export class Balances {\n  async #update(id: string): Promise<void> { try { await recordApproval() } catch (error) { console.error(id, error) } }\n  async update(id: string): Promise<void> { await this.#update(id) }\n  start(): void { void this.update('a') }\n}`,
+    },
+    { name: 'untyped: delegates to a local function that catches', code: `${head}async function inner() { try { await recordApproval() } catch (e) { console.error(e) } }\nasync function outer() { return inner() }\nexport function f() { void outer() }` },
+    { name: 'stored for later', code: `${head}export function f(): Promise<void> { const p = recordApproval(); return p }` },
+    { name: 'a sync arrow returning void of a non-promise', code: `${head}export const f = (): void => void log()` },
+    { name: 'a continuation of a promise that already exists', code: `${head}export function f(ready: Promise<void>): void { let done = false; void ready.then(() => (done = true)); void done }` },
+    { name: 'a continuation of Promise.all over existing promises', code: `${head}export function f(pending: Promise<void>[]): void { void Promise.all(pending).then(log) }` },
+    { name: 'a catch earlier in the chain', code: `${head}export function f(): void { recordApproval().catch(log).finally(log) }` },
+    { name: 'then.call with a rejection handler', code: `${head}const promiseThen = Promise.prototype.then\nexport function f(p: Promise<void>): void { void promiseThen.call(recordApproval(), undefined, log) }` },
+    { name: 'a chain that settles the executor it runs in', code: `${head}export function f(): Promise<void> { return new Promise<void>((resolve) => { void recordApproval().then(() => { resolve() }) }) }` },
+  ],
+  invalid: [
+    {
+      name: "the audit's shape: void Promise.race with a timeout that only stops waiting",
+      code: `${head}export function approve(): void {\n  void Promise.race([recordApproval(), sleep(500)])\n}`,
+      errors: [
+        {
+          messageId: 'voided',
+          suggestions: [
+            { messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}export function approve(): void {\n  spawnDetached(() => Promise.race([recordApproval(), sleep(500)]))\n}` },
+          ],
+        },
+      ],
+    },
+    {
+      name: 'a bare call in an async function: await or spawnDetached',
+      code: `import { retry } from 'asyncsafe/tasks'\n${head}export async function f(): Promise<void> {\n  recordApproval()\n}`,
+      errors: [
+        {
+          messageId: 'floating',
+          suggestions: [
+            { messageId: 'useSpawnDetached', output: `import { retry, spawnDetached } from 'asyncsafe/tasks'\n${head}export async function f(): Promise<void> {\n  spawnDetached(() => recordApproval())\n}` },
+            { messageId: 'addAwait', output: `import { retry } from 'asyncsafe/tasks'\n${head}export async function f(): Promise<void> {\n  await recordApproval()\n}` },
+          ],
+        },
+      ],
+    },
+    {
+      name: 'a method promise dropped in a sync handler',
+      code: `import { spawnDetached } from 'asyncsafe/tasks'\nexport class Indexer { async index(): Promise<void> {}\n  onSave(): void { this.index() } }`,
+      errors: [{ messageId: 'floating', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\nexport class Indexer { async index(): Promise<void> {}\n  onSave(): void { spawnDetached(() => this.index()) } }` }] }],
+    },
+    {
+      name: 'void inside an arrow body',
+      code: `import { EventEmitter } from 'node:events'\n${head}export function f(e: EventEmitter): void { e.on('x', () => void recordApproval()) }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { EventEmitter } from 'node:events'\nimport { spawnDetached } from 'asyncsafe/tasks'\n${head}export function f(e: EventEmitter): void { e.on('x', () => spawnDetached(() => recordApproval())) }` }] }],
+    },
+    {
+      name: 'a local function that rethrows does not observe its failures',
+      code: `${head}async function unsafe(): Promise<void> { try { await recordApproval() } catch (error) { throw error } }\nexport function f(): void { void unsafe() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function unsafe(): Promise<void> { try { await recordApproval() } catch (error) { throw error } }\nexport function f(): void { spawnDetached(() => unsafe()) }` }] }],
+    },
+    {
+      name: 'an await outside the try escapes',
+      code: `${head}async function half(): Promise<void> { await sleep(1); try { await recordApproval() } catch (error) { console.debug(error) } }\nexport function f(): void { void half() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function half(): Promise<void> { await sleep(1); try { await recordApproval() } catch (error) { console.debug(error) } }\nexport function f(): void { spawnDetached(() => half()) }` }] }],
+    },
+    {
+      name: 'a returned call outside the try escapes',
+      code: `${head}async function passOn(): Promise<void> { try { await sleep(1) } catch (error) { console.debug(error) } return recordApproval() }\nexport function f(): void { void passOn() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function passOn(): Promise<void> { try { await sleep(1) } catch (error) { console.debug(error) } return recordApproval() }\nexport function f(): void { spawnDetached(() => passOn()) }` }] }],
+    },
+    {
+      name: 'delegates to a function that rethrows',
+      code: `${head}async function inner(): Promise<void> { try { await recordApproval() } catch (e) { throw e } }\nasync function outer(): Promise<void> { await inner() }\nexport function f(): void { void outer() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}async function inner(): Promise<void> { try { await recordApproval() } catch (e) { throw e } }\nasync function outer(): Promise<void> { await inner() }\nexport function f(): void { spawnDetached(() => outer()) }` }] }],
+    },
+    {
+      name: 'work started inside an executor but not settling it',
+      code: `${head}export function f(): Promise<void> { return new Promise<void>((resolve) => { void recordApproval(); resolve() }) }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}export function f(): Promise<void> { return new Promise<void>((resolve) => { spawnDetached(() => recordApproval()); resolve() }) }` }] }],
+    },
+    {
+      name: 'then.call without a rejection handler',
+      code: `${head}const promiseThen = Promise.prototype.then\nexport function f(): void { void promiseThen.call(recordApproval(), log) }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${head}const promiseThen = Promise.prototype.then\nexport function f(): void { spawnDetached(() => promiseThen.call(recordApproval(), log)) }` }] }],
+    },
+    {
+      name: 'an argument that awaits: no spawnDetached suggestion',
+      code: `${head}declare function save(x: number): Promise<void>\nexport async function f(p: Promise<number>): Promise<void> {\n  void save(await p)\n}`,
+      errors: [{ messageId: 'voided', suggestions: [] }],
+    },
+  ],
+})
+
+untypedTester.run('no-floating-detached (untyped)', noFloatingDetached as never, {
+  valid: [
+    { name: 'unknown callee: not known to return a promise', code: `export function f() { void something() }` },
+    { name: 'local sync function', code: `function g() {}\nexport function f() { void g() }` },
+  ],
+  invalid: [
+    {
+      name: 'local async function',
+      code: `async function g() {}\nexport function f() { void g() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\nasync function g() {}\nexport function f() { spawnDetached(() => g()) }` }] }],
+    },
+    {
+      name: 'an async IIFE',
+      code: `export function f() { void (async () => { await 1 })() }`,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\nexport function f() { spawnDetached(() => (async () => { await 1 })()) }` }] }],
+    },
+  ],
+})
