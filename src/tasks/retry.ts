@@ -77,17 +77,8 @@ export const DEFAULT_RETRY_OPTIONS = Object.freeze({
   jitter: true,
 })
 
-/**
- * The wait before attempt `failed + 1` (before jitter): `min(baseMs * factor^(failed-1), maxMs)`,
- * computed without ever producing `Infinity` or `NaN`, however large `failed` is.
- *
- * @example
- * ```ts
- * backoffDelay(3, 100, 5_000, 2)      // 400
- * backoffDelay(1e9, 100, 5_000, 2)    // 5000, not Infinity
- * ```
- */
-export function backoffDelay(failed: number, baseMs: number, maxMs: number, factor: number): number {
+/** {@link backoffDelay} on validated input (retry validated its options once). */
+function delayAfter(failed: number, baseMs: number, maxMs: number, factor: number): number {
   if (baseMs === 0 || maxMs === 0) return 0
   if (factor === 1 || failed <= 1) return Math.min(baseMs, maxMs)
   // The exponent from which the cap applies; compare exponents instead of computing a power that may overflow.
@@ -95,6 +86,31 @@ export function backoffDelay(failed: number, baseMs: number, maxMs: number, fact
   const exponent = failed - 1
   if (exponent >= capExponent) return maxMs
   return Math.min(baseMs * factor ** exponent, maxMs)
+}
+
+/**
+ * The wait before attempt `failed + 1` (before jitter): `min(baseMs * factor^(failed-1), maxMs)`,
+ * computed without ever producing `Infinity` or `NaN`, however large `failed` is.
+ *
+ * @param failed failures so far, a positive integer
+ * @param baseMs the first wait, a non-negative finite number of ms
+ * @param maxMs the longest wait, a non-negative finite number of ms
+ * @param factor growth per failure, a finite number >= 1
+ * @throws TypeError / RangeError on bad input (the same rules as `retry`'s options)
+ * @example
+ * ```ts
+ * backoffDelay(3, 100, 5_000, 2)      // 400
+ * backoffDelay(1e9, 100, 5_000, 2)    // 5000, not Infinity
+ * ```
+ */
+export function backoffDelay(failed: number, baseMs: number, maxMs: number, factor: number): number {
+  if (typeof failed !== 'number') throw new TypeError(`asyncsafe: failed must be a positive integer, received ${describe(failed)}`)
+  if (!Number.isSafeInteger(failed) || failed < 1) throw rangeError('failed', 'a positive integer', failed)
+  checkNonNegativeFinite('baseMs', baseMs)
+  checkNonNegativeFinite('maxMs', maxMs)
+  checkNonNegativeFinite('factor', factor)
+  if (factor < 1) throw rangeError('factor', 'a finite number >= 1', factor)
+  return delayAfter(failed, baseMs, maxMs, factor)
 }
 
 function rangeError(option: string, expected: string, value: unknown): RangeError {
@@ -257,7 +273,7 @@ function run<T>(fn: (attempt: number, signal: AbortSignal) => T | PromiseLike<T>
           if (finish()) reject(errors.toError())
           return
         }
-        delayMs = backoffDelay(attempt, config.baseMs, config.maxMs, config.factor)
+        delayMs = delayAfter(attempt, config.baseMs, config.maxMs, config.factor)
         if (config.jitter) delayMs = jittered(delayMs, config.random)
         config.onRetry?.({ attempt, error, delayMs })
       } catch (callbackError) {

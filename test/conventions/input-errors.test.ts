@@ -109,7 +109,13 @@ const entries: Record<string, Entry> = {
   'DetachedPool.drain': { 'bad timeout': () => new DetachedPool().drain(-1), 'unknown option': () => new DetachedPool().drain(BOGUS as never) },
   spawnDetached: { 'non-function': () => spawnDetached(5 as never), 'unknown option': () => spawnDetached(task, BOGUS as never) },
   retry: { 'non-function': () => retry(5 as never), 'unknown option': () => retry(task, BOGUS as never), 'bad attempts': () => retry(task, { attempts: 0 }) },
-  backoffDelay: { 'negative baseMs': () => backoffDelay(2, -5, 1_000, 2) },
+  backoffDelay: {
+    'negative baseMs': () => backoffDelay(2, -5, 1_000, 2),
+    'failed 0': () => backoffDelay(0, 100, 1_000, 2),
+    'factor below 1': () => backoffDelay(2, 100, 1_000, 0.5),
+    'NaN maxMs': () => backoffDelay(2, 100, Number.NaN, 2),
+    'string failed': () => backoffDelay('2' as never, 100, 1_000, 2),
+  },
 
   // node
   gracefulKill: { 'pid 0': () => gracefulKill(0), 'unknown option': () => gracefulKill(2 ** 22 + 1, BOGUS as never) },
@@ -135,8 +141,6 @@ const PENDING_OWNER_FIX: ReadonlySet<string> = new Set<string>([
   'Semaphore.acquire: unknown option',
   'Semaphore.constructor: unknown option',
   'Semaphore.run: unknown option',
-  // tasks: backoffDelay validates nothing (a negative base gives a negative delay)
-  'backoffDelay: negative baseMs',
 ])
 
 /** Runs a bad call in the mode its declared return type implies; returns the error. */
