@@ -128,7 +128,7 @@ export class Semaphore {
     try {
       checkFunction('fn', fn)
       const weight = options === undefined ? 1 : this.checkPermits(checkOptions<SemaphoreRunOptions>('options', options).weight ?? 1)
-      return this.core.run(fn, weight, parseWaitOptions(options))
+      return this.core.run(fn, weight, parseWaitOptions(options, true))
     } catch (error) {
       return Promise.reject(error)
     }
