@@ -20,7 +20,17 @@ import { LinkedQueue, QueueNode } from '../internal/queue.js'
 import { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'
-import { checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, checkTimeout, knownOptions } from '../internal/validate.js'
+import {
+  checkFiniteNumber,
+  checkOptionalBoolean,
+  checkOptionalFunction,
+  checkOptionalString,
+  checkOptions,
+  checkPositiveFinite,
+  checkSignal,
+  checkTimeout,
+  knownOptions,
+} from '../internal/validate.js'
 import { HoldNode, LockGuard, Permit, type GuardExtra } from './guard.js'
 import { LongHoldMonitor } from './long-hold.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
@@ -44,6 +54,7 @@ class Waiter extends QueueNode {
   declare timer: TimerHandle | undefined
   declare timeoutMs: number
   declare token: ReentryToken | undefined
+  declare priority: number
 
   constructor(weight: number, enqueuedAt: number, token: ReentryToken | undefined) {
     super()
@@ -56,22 +67,39 @@ class Waiter extends QueueNode {
     this.timer = undefined
     this.timeoutMs = 0
     this.token = token
+    this.priority = 0
   }
 }
 
 function noop(): void {}
 
+/** An `onIdle`/`onSizeLessThan` wait. */
+interface QueueWatcher {
+  readonly ready: () => boolean
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
 /** Parsed `WaitOptions`. */
 interface ParsedWait {
   signal: AbortSignal | undefined
   timeoutMs: number | undefined
+  /** Queue priority (Semaphore only): higher first, FIFO among equals. */
+  priority: number
 }
 
-const NO_WAIT_OPTIONS: ParsedWait = { signal: undefined, timeoutMs: undefined }
+const NO_WAIT_OPTIONS: ParsedWait = { signal: undefined, timeoutMs: undefined, priority: 0 }
+
+/** Which options a wait accepts: plain waits, `Semaphore.acquire` (priority), `Semaphore.run` (priority, weight). */
+export type WaitKind = 'plain' | 'acquire' | 'run'
 
 /** The keys of `WaitOptions`; `weight` is accepted for `Semaphore.run`, which parses it itself. */
-const WAIT_OPTIONS = knownOptions(['signal', 'timeoutMs'], { timeout: 'timeoutMs', ms: 'timeoutMs', abortSignal: 'signal' })
-const RUN_OPTIONS = knownOptions(['signal', 'timeoutMs', 'weight'], { timeout: 'timeoutMs', permits: 'weight', n: 'weight' })
+const WAIT_OPTIONS = knownOptions(['signal', 'timeoutMs'], { timeout: 'timeoutMs', ms: 'timeoutMs', abortSignal: 'signal', priority: 'only a Semaphore queues by priority' })
+const ACQUIRE_OPTIONS = knownOptions(['signal', 'timeoutMs', 'priority'], { timeout: 'timeoutMs', weight: 'pass the permit count as the first argument: acquire(n, options)' })
+const RUN_OPTIONS = knownOptions(['signal', 'timeoutMs', 'weight', 'priority'], { timeout: 'timeoutMs', permits: 'weight', n: 'weight' })
+const KNOWN_BY_KIND = { plain: WAIT_OPTIONS, acquire: ACQUIRE_OPTIONS, run: RUN_OPTIONS } as const
 
 /** The keys of `LockOptions`, with the likely mistakes of users coming from other lock libraries. */
 const LOCK_OPTIONS = knownOptions(['name', 'longHoldMs', 'onLongHold', 'captureStack', 'detectReentry', 'clock', 'stats'], {
@@ -82,13 +110,14 @@ const LOCK_OPTIONS = knownOptions(['name', 'longHoldMs', 'onLongHold', 'captureS
   reentrant: 'asyncsafe locks are not reentrant; detectReentry turns a self-deadlock into a ReentrancyError',
 })
 
-/** Validates wait options (and `weight`, when `withWeight`: Semaphore.run); throws TypeError/RangeError. */
-export function parseWaitOptions(opts: unknown, withWeight = false): ParsedWait {
+/** Validates wait options (`weight` is read by `Semaphore.run` itself); throws TypeError/RangeError. */
+export function parseWaitOptions(opts: unknown, kind: WaitKind = 'plain'): ParsedWait {
   if (opts === undefined) return NO_WAIT_OPTIONS
-  const o = checkOptions<WaitOptions>('options', opts, withWeight ? RUN_OPTIONS : WAIT_OPTIONS)
+  const o = checkOptions<WaitOptions & { priority?: number }>('options', opts, KNOWN_BY_KIND[kind])
   const signal = checkSignal('options.signal', o.signal ?? undefined)
   const timeoutMs = checkTimeout('options.timeoutMs', o.timeoutMs ?? undefined)
-  return signal === undefined && timeoutMs === undefined ? NO_WAIT_OPTIONS : { signal, timeoutMs }
+  const priority = o.priority === undefined ? 0 : checkFiniteNumber('options.priority', o.priority)
+  return signal === undefined && timeoutMs === undefined && priority === 0 ? NO_WAIT_OPTIONS : { signal, timeoutMs, priority }
 }
 
 /** Releases `guard` once `result` settles, passing its value or failure through. */
@@ -136,6 +165,10 @@ export class LockCore {
   readonly clock: Clock
   readonly permits: boolean
   closed = false
+  /** `pause()`d: nothing is granted (queued or new) until `resume()`. */
+  paused = false
+  /** `onIdle`/`onSizeLessThan` waits; undefined while there are none (the hot paths test only that). */
+  watchers: QueueWatcher[] | undefined = undefined
   /** `close(reason)`'s reason; undefined: reject with a fresh ClosedError. */
   closeReason: unknown = undefined
   acquisitions = 0
@@ -183,7 +216,7 @@ export class LockCore {
 
   /** True when `weight` can be granted now without jumping the queue. */
   grantable(weight: number): boolean {
-    return this.queue.size === 0 && this.available >= weight && !this.closed
+    return this.queue.size === 0 && this.available >= weight && !this.closed && !this.paused
   }
 
   /** Grants `weight` now (the caller checked `grantable`). Wait is exactly 0: no clock read for it. */
@@ -228,10 +261,12 @@ export class LockCore {
     // After the hand-off: the next holder's node is already listed, so the monitor's
     // timer is kept (it re-aims itself when it fires) instead of cleared and re-armed.
     if (extra?.node !== undefined) this.monitor!.stopIfIdle()
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   /** Hands units to the head waiters while they fit; `now` is their grant time. */
   private dispatch(now: number): void {
+    if (this.paused) return
     for (let w = this.queue.peek(); w !== undefined; w = this.queue.peek()) {
       if (w.signal?.aborted) {
         // Its signal aborted and an earlier listener of the same signal released the lock
@@ -310,7 +345,7 @@ export class LockCore {
       this.timeouts++
       return Promise.reject(this.timeoutError(0))
     }
-    const w = this.enqueue(weight, token, signal, timeoutMs)
+    const w = this.enqueue(weight, token, signal, timeoutMs, wait.priority)
     return new Promise<LockGuard>((resolve, reject) => {
       w.resolve = resolve
       w.reject = reject
@@ -318,9 +353,18 @@ export class LockCore {
   }
 
   /** Queues a waiter with its abort listener and timeout timer. */
-  private enqueue(weight: number, token: ReentryToken | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined): Waiter {
+  private enqueue(weight: number, token: ReentryToken | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined, priority = 0): Waiter {
     const w = new Waiter(weight, this.recording ? this.clock() : NaN, token)
-    this.queue.push(w)
+    w.priority = priority
+    const last = this.queue.peekLast()
+    if (last === undefined || last.priority >= priority) {
+      this.queue.push(w)
+    } else {
+      // Higher first, FIFO among equals: after the last waiter of at least this priority.
+      let before = last.prev as Waiter | null
+      while (before !== null && before.priority < priority) before = before.prev as Waiter | null
+      this.queue.insertAfter(w, before ?? undefined)
+    }
     if (signal !== undefined) {
       w.signal = signal
       w.onAbort = () => {
@@ -391,6 +435,7 @@ export class LockCore {
     }
     this.available += weight
     if (this.queue.size !== 0) this.dispatch(now)
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   private runSlow<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
@@ -406,7 +451,7 @@ export class LockCore {
       this.timeouts++
       return Promise.reject(this.timeoutError(0))
     }
-    return this.runQueued(fn, this.enqueue(weight, undefined, signal, timeoutMs))
+    return this.runQueued(fn, this.enqueue(weight, undefined, signal, timeoutMs, wait.priority))
   }
 
   /**
@@ -473,6 +518,7 @@ export class LockCore {
     if (!w.queued) return
     this.dropAborted(w)
     this.dispatchIfReady()
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   /** Removes a queued waiter whose signal aborted and rejects it with the reason (no dispatch). */
@@ -492,6 +538,7 @@ export class LockCore {
     this.timeouts++
     w.reject(this.timeoutError(w.timeoutMs))
     this.dispatchIfReady()
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   /** Rejects every waiter and refuses new requests; held guards stay valid. */
@@ -503,6 +550,67 @@ export class LockCore {
       this.cleanup(w)
       if (w.token !== undefined) w.token.state = DONE
       w.reject(this.closedError())
+    }
+    if (this.watchers !== undefined) this.checkWatchers()
+  }
+
+  /** Stops granting (queued and new requests wait); held units stay valid. */
+  pause(): void {
+    this.paused = true
+  }
+
+  /** Grants again, starting with the queued waiters that fit. */
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.dispatchIfReady()
+    if (this.watchers !== undefined) this.checkWatchers()
+  }
+
+  /** Nothing held and nobody waiting. */
+  idle(): boolean {
+    return this.available === this.capacity && this.queue.size === 0
+  }
+
+  /**
+   * Resolves once `ready()` holds (at once when it holds now); `signal` aborts the wait
+   * (its listener is removed with the wait).
+   */
+  watch(ready: () => boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (ready()) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      const watcher: QueueWatcher = { ready, resolve, reject, signal, onAbort: undefined }
+      if (signal !== undefined) {
+        watcher.onAbort = () => {
+          this.unwatch(watcher)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', watcher.onAbort, { once: true })
+      }
+      ;(this.watchers ??= []).push(watcher)
+    })
+  }
+
+  private unwatch(watcher: QueueWatcher): void {
+    const list = this.watchers
+    if (list === undefined) return
+    const i = list.indexOf(watcher)
+    if (i !== -1) list.splice(i, 1)
+    if (list.length === 0) this.watchers = undefined
+    if (watcher.onAbort !== undefined) {
+      watcher.signal!.removeEventListener('abort', watcher.onAbort)
+      watcher.onAbort = undefined
+    }
+  }
+
+  /** After a change that can make a watched condition true: resolves the watchers it satisfies. */
+  private checkWatchers(): void {
+    for (const watcher of this.watchers!.slice()) {
+      if (watcher.ready()) {
+        this.unwatch(watcher)
+        watcher.resolve()
+      }
     }
   }
 
