@@ -47,7 +47,7 @@ import { REDIS_REQUIRED, RedisServer, redisBinary } from '../test/redis/server.j
 import tsupConfig from '../tsup.config.js'
 
 /** `## ` headings whose blocks are not converted yet (see the module comment). */
-export const PENDING_SECTIONS: readonly string[] = ['## Locks']
+export const PENDING_SECTIONS: readonly string[] = []
 
 const TAGS = new Set(['ts', 'text', 'sh', 'jsonc', 'js', 'diff'])
 const MARKER = /^<!--\s*readme-check:\s*(.*?)\s*-->$/

@@ -78,13 +78,32 @@ export class Histogram {
     }
     this.sum += ms
     if (ms > this.maxValue) this.maxValue = ms
-    const ns = Math.floor(ms * 1e6)
-    if (ns === 0) {
+    const ns = ms * 1e6
+    // Fast path (1 ns up to 4.3 s, every lock hold worth measuring): integer ops only.
+    if (ns >= LINEAR && ns < 0x1_0000_0000) {
+      const v = ns >>> 0
+      const exp = 31 - Math.clz32(v)
+      const counts = this.counts ?? this.allocate()
+      counts[LINEAR + (exp - SUB_BITS - 1) * SUB + ((v >>> (exp - SUB_BITS)) - SUB)]! += 1
+      return
+    }
+    const floored = Math.floor(ns)
+    if (floored === 0) {
       this.zeros++
       return
     }
-    const counts = (this.counts ??= new Float64Array(BUCKETS))
-    counts[bucketOf(ns)]! += 1
+    const counts = this.counts ?? this.allocate()
+    counts[bucketOf(floored)]! += 1
+  }
+
+  private allocate(): Float64Array {
+    return (this.counts = new Float64Array(BUCKETS))
+  }
+
+  /** Records a duration of exactly 0 (an uncontended grant's wait): two increments. */
+  recordZero(): void {
+    this.n++
+    this.zeros++
   }
 
   /** Number of values recorded. */

@@ -38,6 +38,30 @@ export class LinkedQueue<T extends QueueNode> {
     this.count++
   }
 
+  /** The last node, without removing it. */
+  peekLast(): T | undefined {
+    return this.tail ?? undefined
+  }
+
+  /** Inserts `node` (which must not be queued) right after `ref`, or at the head when `ref` is undefined. O(1). */
+  insertAfter(node: T, ref: T | undefined): void {
+    if (ref === undefined) {
+      node.prev = null
+      node.next = this.head
+      if (this.head === null) this.tail = node
+      else this.head.prev = node
+      this.head = node
+    } else {
+      node.prev = ref
+      node.next = ref.next
+      if (ref.next === null) this.tail = node
+      else ref.next.prev = node
+      ref.next = node
+    }
+    node.queued = true
+    this.count++
+  }
+
   /** Removes and returns the first node. */
   shift(): T | undefined {
     const node = this.head

@@ -71,6 +71,13 @@ export function checkPositiveFinite(option: string, value: unknown): number {
   return value
 }
 
+/** A finite number, any sign (priorities). */
+export function checkFiniteNumber(option: string, value: unknown): number {
+  if (typeof value !== 'number') fail('type', option, 'a finite number', value)
+  if (!Number.isFinite(value)) fail('range', option, 'a finite number', value)
+  return value
+}
+
 /** A function. */
 export function checkFunction<F extends (...args: never[]) => unknown>(option: string, value: unknown): F {
   if (typeof value !== 'function') fail('type', option, 'a function', value)

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { checkFunction, checkOptions, checkPositiveInteger, describe } from '../internal/validate.js'
+import type { AbortSignal } from '../internal/types.js'
+import { checkFunction, checkOptions, checkPositiveInteger, checkSignal, describe, knownOptions } from '../internal/validate.js'
 import { LockCore, parseWaitOptions } from './core.js'
 import type { Permit } from './guard.js'
 import type { LockOptions, LockStats, WaitOptions } from './stats.js'
@@ -11,10 +12,33 @@ import type { LockOptions, LockStats, WaitOptions } from './stats.js'
 /** Options of `new Semaphore(permits, options)` (permits may be taken several times by one flow, so there is no re-entry detection). */
 export type SemaphoreOptions = Omit<LockOptions, 'detectReentry'>
 
-/** Options of `Semaphore.run`: a wait plus how many permits to hold. */
-export interface SemaphoreRunOptions extends WaitOptions {
+/** Options of `Semaphore.acquire`: a wait plus its queue priority. */
+export interface SemaphoreAcquireOptions extends WaitOptions {
+  /**
+   * Queue priority, a finite number (default 0): a waiter is queued ahead of every waiter
+   * of lower priority and behind those of equal or higher priority (FIFO among equals).
+   * It never takes permits while anyone waits ahead of it, and a free semaphore grants at
+   * once whatever the priority.
+   */
+  readonly priority?: number | undefined
+}
+
+/** Options of `Semaphore.run`: a wait, its queue priority, and how many permits to hold. */
+export interface SemaphoreRunOptions extends SemaphoreAcquireOptions {
   /** Permits to hold while `fn` runs. Default 1. */
   readonly weight?: number
+}
+
+/** Options of `Semaphore.onIdle` and `Semaphore.onSizeLessThan`. */
+export interface QueueWaitOptions {
+  /** Aborting it rejects the wait with `signal.reason` and removes its listener. */
+  readonly signal?: AbortSignal | undefined
+}
+
+const QUEUE_WAIT_OPTIONS = knownOptions(['signal'])
+
+function parseQueueWait(options: unknown): AbortSignal | undefined {
+  return checkSignal('options.signal', checkOptions<QueueWaitOptions>('options', options, QUEUE_WAIT_OPTIONS).signal ?? undefined)
 }
 
 /**
@@ -22,7 +46,10 @@ export interface SemaphoreRunOptions extends WaitOptions {
  *
  * Fairness: strict FIFO, also across weights: a request for 3 permits at the head of the
  * queue is not overtaken by later requests for 1 (no starvation of large requests).
- * `tryAcquire()` fails while anyone waits.
+ * `tryAcquire()` fails while anyone waits. A `priority` (acquire/run option) orders the
+ * queue: higher first, FIFO among equals; a steady stream of higher-priority requests
+ * can starve lower ones, as with any priority queue. `pause()`/`resume()` stop and
+ * restart grants; `onIdle()` and `onSizeLessThan(n)` wait for the queue to drain.
  *
  * Cancellation: `{ signal, timeoutMs }` per wait; an aborted or timed-out waiter leaves the
  * queue at once and the waiters behind it are granted if they now fit. `close(reason)`
@@ -89,7 +116,7 @@ export class Semaphore {
    * using permit = await sem.acquire(1, { timeoutMs: 500 })
    * ```
    */
-  acquire(n = 1, options?: WaitOptions): Promise<Permit> {
+  acquire(n = 1, options?: SemaphoreAcquireOptions): Promise<Permit> {
     const core = this.core
     if (n === 1 && options === undefined && core.grantable(1)) {
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a core built with permits=true creates Permit instances
@@ -97,7 +124,7 @@ export class Semaphore {
     }
     try {
       // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- a core built with permits=true creates Permit instances
-      return core.acquire(this.checkPermits(n), parseWaitOptions(options)) as Promise<Permit>
+      return core.acquire(this.checkPermits(n), parseWaitOptions(options, 'acquire')) as Promise<Permit>
     } catch (error) {
       return Promise.reject(error)
     }
@@ -128,7 +155,7 @@ export class Semaphore {
     try {
       checkFunction('fn', fn)
       const weight = options === undefined ? 1 : this.checkPermits(checkOptions<SemaphoreRunOptions>('options', options).weight ?? 1)
-      return this.core.run(fn, weight, parseWaitOptions(options))
+      return this.core.run(fn, weight, parseWaitOptions(options, 'run'))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -145,6 +172,75 @@ export class Semaphore {
    */
   close(reason?: unknown): void {
     this.core.close(reason)
+  }
+
+  /** Whether `pause()` stopped the grants. */
+  get paused(): boolean {
+    return this.core.paused
+  }
+
+  /**
+   * Stops granting permits: queued and new requests wait (`tryAcquire` returns
+   * `undefined`), while permits already held stay valid and may be released. Waiters
+   * still leave on abort, timeout or `close()`. Idempotent.
+   *
+   * @example
+   * ```ts
+   * sem.pause()   // e.g. while a downstream dependency is unhealthy
+   * // ...
+   * sem.resume()  // grants resume in queue order
+   * ```
+   */
+  pause(): void {
+    this.core.pause()
+  }
+
+  /** Grants again after `pause()`, in queue order (priority, then FIFO). Idempotent. */
+  resume(): void {
+    this.core.resume()
+  }
+
+  /**
+   * Resolves once no permit is held and nobody waits (at once if that holds now). A
+   * paused semaphore with waiters is not idle. Rejects with `signal.reason` when the
+   * signal aborts; its listener leaves with the wait.
+   *
+   * @example
+   * ```ts
+   * await sem.onIdle({ signal: AbortSignal.timeout(5_000) })
+   * ```
+   */
+  onIdle(options?: QueueWaitOptions): Promise<void> {
+    try {
+      const core = this.core
+      return core.watch(() => core.idle(), parseQueueWait(options))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Resolves once fewer than `limit` requests wait (at once if that holds now): the
+   * back-pressure wait of a producer that must not queue without bound.
+   * Rejects with `signal.reason` when the signal aborts; a `limit` that is not a positive
+   * integer rejects with a TypeError/RangeError.
+   *
+   * @example
+   * ```ts
+   * for (const job of jobs) {
+   *   await sem.onSizeLessThan(100)
+   *   void sem.run(() => handle(job)).catch(report)
+   * }
+   * ```
+   */
+  onSizeLessThan(limit: number, options?: QueueWaitOptions): Promise<void> {
+    try {
+      const n = checkPositiveInteger('limit', limit)
+      const core = this.core
+      return core.watch(() => core.queue.size < n, parseQueueWait(options))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
   /**

@@ -14,12 +14,23 @@
  *
  * @module
  */
-import type { AbortSignal, TimerId } from '../internal/types.js'
+import type { AbortSignal } from '../internal/types.js'
+import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { LinkedQueue, QueueNode } from '../internal/queue.js'
 import { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'
-import { checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, checkTimeout } from '../internal/validate.js'
+import {
+  checkFiniteNumber,
+  checkOptionalBoolean,
+  checkOptionalFunction,
+  checkOptionalString,
+  checkOptions,
+  checkPositiveFinite,
+  checkSignal,
+  checkTimeout,
+  knownOptions,
+} from '../internal/validate.js'
 import { HoldNode, LockGuard, Permit, type GuardExtra } from './guard.js'
 import { LongHoldMonitor } from './long-hold.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
@@ -28,9 +39,6 @@ import { isThenable } from '../internal/thenable.js'
 import { snapshotStats } from './snapshot.js'
 
 export type { ReentryToken } from './reentry.js'
-
-/** Longest delay setTimeout honours (longer ones fire after 1 ms); a longer timeout is treated as none (≈ 24.8 days). */
-const MAX_TIMER_MS = 0x7fff_ffff
 
 /** Weight of an RwLock writer: the whole capacity. */
 export const EXCLUSIVE = 0x4000_0000
@@ -43,9 +51,10 @@ class Waiter extends QueueNode {
   declare reject: (error: unknown) => void
   declare signal: AbortSignal | undefined
   declare onAbort: (() => void) | undefined
-  declare timer: TimerId | undefined
+  declare timer: TimerHandle | undefined
   declare timeoutMs: number
   declare token: ReentryToken | undefined
+  declare priority: number
 
   constructor(weight: number, enqueuedAt: number, token: ReentryToken | undefined) {
     super()
@@ -58,26 +67,57 @@ class Waiter extends QueueNode {
     this.timer = undefined
     this.timeoutMs = 0
     this.token = token
+    this.priority = 0
   }
 }
 
 function noop(): void {}
 
+/** An `onIdle`/`onSizeLessThan` wait. */
+interface QueueWatcher {
+  readonly ready: () => boolean
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+  readonly signal: AbortSignal | undefined
+  onAbort: (() => void) | undefined
+}
+
 /** Parsed `WaitOptions`. */
 interface ParsedWait {
   signal: AbortSignal | undefined
   timeoutMs: number | undefined
+  /** Queue priority (Semaphore only): higher first, FIFO among equals. */
+  priority: number
 }
 
-const NO_WAIT_OPTIONS: ParsedWait = { signal: undefined, timeoutMs: undefined }
+const NO_WAIT_OPTIONS: ParsedWait = { signal: undefined, timeoutMs: undefined, priority: 0 }
 
-/** Validates wait options; throws TypeError/RangeError. */
-export function parseWaitOptions(opts: unknown): ParsedWait {
+/** Which options a wait accepts: plain waits, `Semaphore.acquire` (priority), `Semaphore.run` (priority, weight). */
+export type WaitKind = 'plain' | 'acquire' | 'run'
+
+/** The keys of `WaitOptions`; `weight` is accepted for `Semaphore.run`, which parses it itself. */
+const WAIT_OPTIONS = knownOptions(['signal', 'timeoutMs'], { timeout: 'timeoutMs', ms: 'timeoutMs', abortSignal: 'signal', priority: 'only a Semaphore queues by priority' })
+const ACQUIRE_OPTIONS = knownOptions(['signal', 'timeoutMs', 'priority'], { timeout: 'timeoutMs', weight: 'pass the permit count as the first argument: acquire(n, options)' })
+const RUN_OPTIONS = knownOptions(['signal', 'timeoutMs', 'weight', 'priority'], { timeout: 'timeoutMs', permits: 'weight', n: 'weight' })
+const KNOWN_BY_KIND = { plain: WAIT_OPTIONS, acquire: ACQUIRE_OPTIONS, run: RUN_OPTIONS } as const
+
+/** The keys of `LockOptions`, with the likely mistakes of users coming from other lock libraries. */
+const LOCK_OPTIONS = knownOptions(['name', 'longHoldMs', 'onLongHold', 'captureStack', 'detectReentry', 'clock', 'stats'], {
+  timeoutMs: 'pass it to each wait: lock({ timeoutMs }), runExclusive(fn, { timeoutMs })',
+  timeout: 'pass timeoutMs to each wait: lock({ timeoutMs }), runExclusive(fn, { timeoutMs })',
+  signal: 'pass it to each wait: lock({ signal })',
+  longHold: 'longHoldMs',
+  reentrant: 'asyncsafe locks are not reentrant; detectReentry turns a self-deadlock into a ReentrancyError',
+})
+
+/** Validates wait options (`weight` is read by `Semaphore.run` itself); throws TypeError/RangeError. */
+export function parseWaitOptions(opts: unknown, kind: WaitKind = 'plain'): ParsedWait {
   if (opts === undefined) return NO_WAIT_OPTIONS
-  const o = checkOptions<WaitOptions>('options', opts)
+  const o = checkOptions<WaitOptions & { priority?: number }>('options', opts, KNOWN_BY_KIND[kind])
   const signal = checkSignal('options.signal', o.signal ?? undefined)
   const timeoutMs = checkTimeout('options.timeoutMs', o.timeoutMs ?? undefined)
-  return signal === undefined && timeoutMs === undefined ? NO_WAIT_OPTIONS : { signal, timeoutMs }
+  const priority = o.priority === undefined ? 0 : checkFiniteNumber('options.priority', o.priority)
+  return signal === undefined && timeoutMs === undefined && priority === 0 ? NO_WAIT_OPTIONS : { signal, timeoutMs, priority }
 }
 
 /** Releases `guard` once `result` settles, passing its value or failure through. */
@@ -125,6 +165,10 @@ export class LockCore {
   readonly clock: Clock
   readonly permits: boolean
   closed = false
+  /** `pause()`d: nothing is granted (queued or new) until `resume()`. */
+  paused = false
+  /** `onIdle`/`onSizeLessThan` waits; undefined while there are none (the hot paths test only that). */
+  watchers: QueueWatcher[] | undefined = undefined
   /** `close(reason)`'s reason; undefined: reject with a fresh ClosedError. */
   closeReason: unknown = undefined
   acquisitions = 0
@@ -137,11 +181,16 @@ export class LockCore {
   readonly monitor: LongHoldMonitor | undefined
   readonly reentry: ReentryTracker | undefined
   readonly captureStack: boolean
+  /**
+   * Whether hold/wait times are recorded (`stats` option, default true). Off: no clock
+   * read and no histogram record per operation; counters still count.
+   */
+  readonly recording: boolean
   /** Instances kept alive for their hidden classes (see the end of this module). */
   static sentinels: readonly object[] = []
 
   constructor(kind: string, capacity: number, permits: boolean, options: unknown, reentryAllowed = true) {
-    const o = checkOptions<LockOptions>('options', options)
+    const o = checkOptions<LockOptions>('options', options, LOCK_OPTIONS)
     this.kind = kind
     this.name = checkOptionalString('options.name', o.name)
     this.capacity = capacity
@@ -151,6 +200,10 @@ export class LockCore {
     const longHoldMs = o.longHoldMs === undefined ? undefined : checkPositiveFinite('options.longHoldMs', o.longHoldMs)
     const onLongHold = checkOptionalFunction<(info: LongHoldInfo) => void>('options.onLongHold', o.onLongHold)
     this.captureStack = checkOptionalBoolean('options.captureStack', o.captureStack) ?? false
+    this.recording = checkOptionalBoolean('options.stats', o.stats) ?? true
+    if (!this.recording && longHoldMs !== undefined) {
+      throw new TypeError('asyncsafe: options.longHoldMs needs the hold clock, which options.stats: false turns off; drop one of them')
+    }
     this.monitor = longHoldMs === undefined ? undefined : new LongHoldMonitor(this, longHoldMs, onLongHold)
     const detect = checkOptionalBoolean('options.detectReentry', o.detectReentry) ?? false
     this.reentry = detect && reentryAllowed ? ReentryTracker.create() : undefined
@@ -163,14 +216,15 @@ export class LockCore {
 
   /** True when `weight` can be granted now without jumping the queue. */
   grantable(weight: number): boolean {
-    return this.queue.size === 0 && this.available >= weight && !this.closed
+    return this.queue.size === 0 && this.available >= weight && !this.closed && !this.paused
   }
 
   /** Grants `weight` now (the caller checked `grantable`). Wait is exactly 0: no clock read for it. */
   grantNow(weight: number, token: ReentryToken | undefined): LockGuard {
     this.available -= weight
     this.acquisitions++
-    this.waitHist.record(0)
+    if (!this.recording) return this.newGuard(weight, NaN, token)
+    this.waitHist.recordZero()
     return this.newGuard(weight, this.clock(), token)
   }
 
@@ -190,10 +244,13 @@ export class LockCore {
 
   /** Called by `LockGuard.release` while held. */
   release(guard: LockGuard): void {
-    const now = this.clock()
     guard.held = false
-    guard.releasedAt = now
-    this.holdHist.record(now - guard.acquiredAt)
+    let now = NaN
+    if (this.recording) {
+      now = this.clock()
+      guard.releasedAt = now
+      this.holdHist.record(now - guard.acquiredAt)
+    }
     const extra = guard.extra
     if (extra !== undefined) {
       if (extra.node?.queued) this.monitor!.remove(extra.node)
@@ -201,17 +258,29 @@ export class LockCore {
     }
     this.available += guard.weight
     if (this.queue.size !== 0) this.dispatch(now)
+    // After the hand-off: the next holder's node is already listed, so the monitor's
+    // timer is kept (it re-aims itself when it fires) instead of cleared and re-armed.
+    if (extra?.node !== undefined) this.monitor!.stopIfIdle()
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   /** Hands units to the head waiters while they fit; `now` is their grant time. */
   private dispatch(now: number): void {
-    for (let w = this.queue.peek(); w !== undefined && w.weight <= this.available; w = this.queue.peek()) {
+    if (this.paused) return
+    for (let w = this.queue.peek(); w !== undefined; w = this.queue.peek()) {
+      if (w.signal?.aborted) {
+        // Its signal aborted and an earlier listener of the same signal released the lock
+        // before the waiter's own listener ran: never grant it; it leaves as aborted.
+        this.dropAborted(w)
+        continue
+      }
+      if (w.weight > this.available) break
       this.queue.remove(w)
       this.available -= w.weight
       this.cleanup(w)
       this.acquisitions++
       this.contended++
-      this.waitHist.record(now - w.enqueuedAt)
+      if (this.recording) this.waitHist.record(now - w.enqueuedAt)
       w.resolve(this.newGuard(w.weight, now, w.token))
     }
   }
@@ -219,12 +288,12 @@ export class LockCore {
   /** After a waiter left from the head: the next ones may fit now. */
   private dispatchIfReady(): void {
     const head = this.queue.peek()
-    if (head !== undefined && head.weight <= this.available) this.dispatch(this.clock())
+    if (head !== undefined && head.weight <= this.available) this.dispatch(this.recording ? this.clock() : NaN)
   }
 
   private cleanup(w: Waiter): void {
     if (w.timer !== undefined) {
-      clearTimeout(w.timer)
+      disarmTimer(w.timer)
       w.timer = undefined
     }
     if (w.onAbort !== undefined) {
@@ -276,12 +345,26 @@ export class LockCore {
       this.timeouts++
       return Promise.reject(this.timeoutError(0))
     }
-    const w = new Waiter(weight, this.clock(), token)
-    const promise = new Promise<LockGuard>((resolve, reject) => {
+    const w = this.enqueue(weight, token, signal, timeoutMs, wait.priority)
+    return new Promise<LockGuard>((resolve, reject) => {
       w.resolve = resolve
       w.reject = reject
     })
-    this.queue.push(w)
+  }
+
+  /** Queues a waiter with its abort listener and timeout timer. */
+  private enqueue(weight: number, token: ReentryToken | undefined, signal: AbortSignal | undefined, timeoutMs: number | undefined, priority = 0): Waiter {
+    const w = new Waiter(weight, this.recording ? this.clock() : NaN, token)
+    w.priority = priority
+    const last = this.queue.peekLast()
+    if (last === undefined || last.priority >= priority) {
+      this.queue.push(w)
+    } else {
+      // Higher first, FIFO among equals: after the last waiter of at least this priority.
+      let before = last.prev as Waiter | null
+      while (before !== null && before.priority < priority) before = before.prev as Waiter | null
+      this.queue.insertAfter(w, before ?? undefined)
+    }
     if (signal !== undefined) {
       w.signal = signal
       w.onAbort = () => {
@@ -289,11 +372,11 @@ export class LockCore {
       }
       signal.addEventListener('abort', w.onAbort, { once: true })
     }
-    if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
+    if (timeoutMs !== undefined) {
       w.timeoutMs = timeoutMs
-      w.timer = setTimeout(onWaiterTimeout, timeoutMs, this, w)
+      w.timer = armTimer(timeoutMs, onWaiterTimeout, this, w)
     }
-    return promise
+    return w
   }
 
   /** Synchronous `try*`: grants only if nobody waits and it fits. */
@@ -324,8 +407,11 @@ export class LockCore {
   runNow<T>(fn: () => T | PromiseLike<T>, weight: number): Promise<T> {
     this.available -= weight
     this.acquisitions++
-    this.waitHist.record(0)
-    const grantedAt = this.clock()
+    let grantedAt = NaN
+    if (this.recording) {
+      this.waitHist.recordZero()
+      grantedAt = this.clock()
+    }
     let result: T | PromiseLike<T>
     try {
       result = fn()
@@ -342,13 +428,70 @@ export class LockCore {
   }
 
   private releaseUnguarded(weight: number, grantedAt: number): void {
-    const now = this.clock()
-    this.holdHist.record(now - grantedAt)
+    let now = NaN
+    if (this.recording) {
+      now = this.clock()
+      this.holdHist.record(now - grantedAt)
+    }
     this.available += weight
     if (this.queue.size !== 0) this.dispatch(now)
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   private runSlow<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
+    if (this.reentry !== undefined) return this.runTracked(fn, weight, wait)
+    const { signal, timeoutMs } = wait
+    if (signal?.aborted) {
+      this.aborts++
+      return Promise.reject(signal.reason)
+    }
+    if (this.closed) return Promise.reject(this.closedError())
+    if (this.grantable(weight)) return this.runNow(fn, weight)
+    if (timeoutMs === 0) {
+      this.timeouts++
+      return Promise.reject(this.timeoutError(0))
+    }
+    return this.runQueued(fn, this.enqueue(weight, undefined, signal, timeoutMs, wait.priority))
+  }
+
+  /**
+   * A queued `run`: waits for the grant, runs `fn`, releases when it settles. One async
+   * function, so the promise `run` returned is settled directly (returning a promise from
+   * a reaction would adopt it: two extra microtask hops per grant), and `fn` runs in the
+   * caller's async context (AsyncLocalStorage), never in the releaser's.
+   */
+  private async runQueued<T>(fn: () => T | PromiseLike<T>, w: Waiter): Promise<T> {
+    const guard = await new Promise<LockGuard>((resolve, reject) => {
+      w.resolve = resolve
+      w.reject = reject
+    })
+    if (w.signal?.aborted) {
+      // Granted, but aborted before fn could start: hand the grant on. The caller sees
+      // an abort, so it counts as one.
+      guard.release()
+      this.aborts++
+      throw w.signal.reason
+    }
+    let result: T | PromiseLike<T>
+    try {
+      result = fn()
+    } catch (error) {
+      guard.release()
+      throw error
+    }
+    if (!isThenable(result)) {
+      guard.release()
+      return result
+    }
+    try {
+      return await result
+    } finally {
+      guard.release()
+    }
+  }
+
+  /** `run` with re-entry detection: the token travels with the callback's flow. */
+  private runTracked<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
     const r = this.request(weight, wait, true)
     if (r instanceof LockGuard) return this.runGranted(fn, r)
     const signal = wait.signal
@@ -372,12 +515,19 @@ export class LockCore {
 
   /** A waiter's signal aborted. */
   abortWaiter(w: Waiter): void {
-    if (!this.queue.remove(w)) return
+    if (!w.queued) return
+    this.dropAborted(w)
+    this.dispatchIfReady()
+    if (this.watchers !== undefined) this.checkWatchers()
+  }
+
+  /** Removes a queued waiter whose signal aborted and rejects it with the reason (no dispatch). */
+  private dropAborted(w: Waiter): void {
+    this.queue.remove(w)
     this.cleanup(w)
     if (w.token !== undefined) w.token.state = DONE
     this.aborts++
     w.reject(w.signal!.reason)
-    this.dispatchIfReady()
   }
 
   /** A waiter's timeout passed. */
@@ -388,6 +538,7 @@ export class LockCore {
     this.timeouts++
     w.reject(this.timeoutError(w.timeoutMs))
     this.dispatchIfReady()
+    if (this.watchers !== undefined) this.checkWatchers()
   }
 
   /** Rejects every waiter and refuses new requests; held guards stay valid. */
@@ -399,6 +550,67 @@ export class LockCore {
       this.cleanup(w)
       if (w.token !== undefined) w.token.state = DONE
       w.reject(this.closedError())
+    }
+    if (this.watchers !== undefined) this.checkWatchers()
+  }
+
+  /** Stops granting (queued and new requests wait); held units stay valid. */
+  pause(): void {
+    this.paused = true
+  }
+
+  /** Grants again, starting with the queued waiters that fit. */
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.dispatchIfReady()
+    if (this.watchers !== undefined) this.checkWatchers()
+  }
+
+  /** Nothing held and nobody waiting. */
+  idle(): boolean {
+    return this.available === this.capacity && this.queue.size === 0
+  }
+
+  /**
+   * Resolves once `ready()` holds (at once when it holds now); `signal` aborts the wait
+   * (its listener is removed with the wait).
+   */
+  watch(ready: () => boolean, signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (ready()) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      const watcher: QueueWatcher = { ready, resolve, reject, signal, onAbort: undefined }
+      if (signal !== undefined) {
+        watcher.onAbort = () => {
+          this.unwatch(watcher)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', watcher.onAbort, { once: true })
+      }
+      ;(this.watchers ??= []).push(watcher)
+    })
+  }
+
+  private unwatch(watcher: QueueWatcher): void {
+    const list = this.watchers
+    if (list === undefined) return
+    const i = list.indexOf(watcher)
+    if (i !== -1) list.splice(i, 1)
+    if (list.length === 0) this.watchers = undefined
+    if (watcher.onAbort !== undefined) {
+      watcher.signal!.removeEventListener('abort', watcher.onAbort)
+      watcher.onAbort = undefined
+    }
+  }
+
+  /** After a change that can make a watched condition true: resolves the watchers it satisfies. */
+  private checkWatchers(): void {
+    for (const watcher of this.watchers!.slice()) {
+      if (watcher.ready()) {
+        this.unwatch(watcher)
+        watcher.resolve()
+      }
     }
   }
 

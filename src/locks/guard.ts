@@ -42,7 +42,7 @@ export class LockGuard {
   // uncontended lock()+release() several times slower after each major GC).
   /** @internal */ declare readonly core: LockCore
   /** @internal */ declare readonly weight: number
-  /** Clock reading at grant, in milliseconds (the lock's `clock`). */
+  /** Clock reading at grant, in milliseconds (the lock's `clock`); `NaN` with `stats: false`. */
   declare readonly acquiredAt: number
   /** @internal True until released. */ declare held: boolean
   /** @internal Clock reading at release. */ declare releasedAt: number
@@ -63,8 +63,9 @@ export class LockGuard {
     return !this.held
   }
 
-  /** Milliseconds held so far; frozen at release. */
+  /** Milliseconds held so far; frozen at release. `NaN` on a lock created with `stats: false` (no clock is read). */
   get heldMs(): number {
+    if (!this.core.recording) return NaN
     return (this.held ? this.core.clock() : this.releasedAt) - this.acquiredAt
   }
 
@@ -90,6 +91,12 @@ export class LockGuard {
  * ```
  */
 export class Permit extends LockGuard {
+  /** @internal Created by `Semaphore` only. */
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor -- declared to mark it @internal (not part of the public API)
+  constructor(core: LockCore, weight: number, acquiredAt: number) {
+    super(core, weight, acquiredAt)
+  }
+
   /** How many permits this guard holds. */
   get permits(): number {
     return this.weight

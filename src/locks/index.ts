@@ -6,6 +6,7 @@
  */
 export { Mutex, type MutexOptions } from './Mutex.js'
 export { RwLock, type RwLockOptions } from './RwLock.js'
-export { Semaphore, type SemaphoreOptions, type SemaphoreRunOptions } from './Semaphore.js'
+export { Semaphore, type QueueWaitOptions, type SemaphoreAcquireOptions, type SemaphoreOptions, type SemaphoreRunOptions } from './Semaphore.js'
 export { LockGuard, Permit } from './guard.js'
 export type { LockStats, LockOptions, LongHoldInfo, WaitOptions } from './stats.js'
+export { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'

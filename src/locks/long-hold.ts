@@ -1,7 +1,7 @@
 /**
  * Long-hold reporting without a timer per acquisition: one timer per lock, armed
  * lazily while some hold is not yet reported, aimed at the oldest such hold, and
- * re-armed for the remaining time of the next one. Held-but-unreported guards form
+ * re-armed for the remaining time of the next one (a hand-off keeps the timer). Held-but-unreported guards form
  * an intrusive list in grant order (which is clock order), so add/remove are O(1).
  * No timer exists while nothing unreported is held. The timer is unref'd.
  *
@@ -39,9 +39,18 @@ export class LongHoldMonitor {
     return node
   }
 
-  /** A guard still in the list was released. */
+  /**
+   * A guard still in the list was released. The timer stays: when a release hands the
+   * lock over, the next holder is listed before `stopIfIdle` runs, and the timer, aimed
+   * at the released hold's deadline, re-aims itself at the new head when it fires. So a
+   * busy lock arms at most one timer per threshold period, not one per hand-off.
+   */
   remove(node: HoldNode): void {
     this.pending.remove(node)
+  }
+
+  /** After a release (and its hand-off): no timer is left while nothing is listed. */
+  stopIfIdle(): void {
     if (this.pending.size === 0 && this.timer !== undefined) {
       clearTimeout(this.timer)
       this.timer = undefined

@@ -69,6 +69,20 @@ export interface LockOptions {
   readonly detectReentry?: boolean
   /** Clock for statistics and long holds, in milliseconds. Default `performance.now()`. */
   readonly clock?: Clock
+  /**
+   * Record wait and hold times (default `true`). `false` gives the bare lock: no clock
+   * read and no histogram record per operation (about two clock reads, each roughly the
+   * cost of an `await`, saved per hold on Node 20). Counters (`acquisitions`, `contended`,
+   * `timeouts`, `aborts`) still count; `stats().wait` and `stats().hold` stay empty, and a
+   * guard's `acquiredAt`/`heldMs` are `NaN`. Cannot be combined with `longHoldMs`, which
+   * needs the hold's start time (TypeError).
+   *
+   * @example
+   * ```ts
+   * const hot = new Mutex({ name: 'hot-path', stats: false })
+   * ```
+   */
+  readonly stats?: boolean
 }
 
 /** Options of every wait: `lock`, `read`, `write`, `acquire`, `runExclusive`... */

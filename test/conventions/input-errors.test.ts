@@ -61,11 +61,20 @@ const entries: Record<string, Entry> = {
   'RwLock.runRead': { 'non-function': () => new RwLock().runRead(5 as never), 'unknown option': () => new RwLock().runRead(fn, BOGUS as never) },
   'RwLock.runWrite': { 'non-function': () => new RwLock().runWrite(5 as never), 'unknown option': () => new RwLock().runWrite(fn, BOGUS as never) },
   'Semaphore.constructor': { 'bad permits': () => new Semaphore(0), 'unknown option': () => new Semaphore(1, BOGUS as never) },
-  'Semaphore.acquire': { 'more than the capacity': () => new Semaphore(1).acquire(2), 'unknown option': () => new Semaphore(1).acquire(1, BOGUS as never) },
+  'Semaphore.acquire': {
+    'more than the capacity': () => new Semaphore(1).acquire(2),
+    'unknown option': () => new Semaphore(1).acquire(1, BOGUS as never),
+    'NaN priority': () => new Semaphore(1).acquire(1, { priority: Number.NaN }),
+  },
   'Semaphore.tryAcquire': { 'bad count': () => new Semaphore(1).tryAcquire(-1) },
   'Semaphore.run': { 'non-function': () => new Semaphore(1).run(5 as never), 'unknown option': () => new Semaphore(1).run(fn, BOGUS as never) },
   'Semaphore.close': { exempt: 'any close reason is valid input' },
-  'Permit.constructor': { exempt: 'not constructed by users (Semaphore.acquire hands out permits); to be marked @internal by the locks module' },
+  'Semaphore.onIdle': { 'unknown option': () => new Semaphore(1).onIdle(BOGUS as never), 'bad signal': () => new Semaphore(1).onIdle({ signal: 5 as never }) },
+  'Semaphore.onSizeLessThan': {
+    'limit 0': () => new Semaphore(1).onSizeLessThan(0),
+    'string limit': () => new Semaphore(1).onSizeLessThan('2' as never),
+    'unknown option': () => new Semaphore(1).onSizeLessThan(1, BOGUS as never),
+  },
 
   // cache
   'LruTtlCache.constructor': { 'unknown option': () => new LruTtlCache(BOGUS as never), 'bad capacity': () => new LruTtlCache({ capacity: 0 }) },
@@ -129,18 +138,6 @@ const entries: Record<string, Entry> = {
  * removed here.
  */
 const PENDING_OWNER_FIX: ReadonlySet<string> = new Set<string>([
-  // locks: unknown option keys are still ignored (its helper adopts checkOptions with known names)
-  'Mutex.constructor: unknown option',
-  'Mutex.lock: unknown option',
-  'Mutex.runExclusive: unknown option',
-  'RwLock.constructor: unknown option',
-  'RwLock.read: unknown option',
-  'RwLock.runRead: unknown option',
-  'RwLock.runWrite: unknown option',
-  'RwLock.write: unknown option',
-  'Semaphore.acquire: unknown option',
-  'Semaphore.constructor: unknown option',
-  'Semaphore.run: unknown option',
 ])
 
 /** Runs a bad call in the mode its declared return type implies; returns the error. */

@@ -1,6 +1,7 @@
 /**
- * One conformance suite, run against every exclusive lock: Mutex, the write side of an
- * RwLock, Semaphore(1), and the async-mutex compat Mutex (whose async-mutex semantics
+ * One conformance suite, run against every exclusive lock: Mutex (with and without
+ * statistics), the write side of an RwLock, Semaphore(1), and the async-mutex compat
+ * Mutex (whose async-mutex semantics
  * have no per-wait signal, no synchronous try and keep timed-out waiters queued, so the
  * cases that need those are declared unsupported for it).
  */
@@ -37,6 +38,23 @@ interface ExclusiveLock {
 const factories: Record<string, () => ExclusiveLock> = {
   Mutex: () => {
     const m = new Mutex({ name: 'conf' })
+    return {
+      acquire: (o) => m.lock(o),
+      tryAcquire: () => m.tryLock(),
+      run: (fn, o) => m.runExclusive(fn, o),
+      get locked() {
+        return m.locked
+      },
+      get waiting() {
+        return m.waiting
+      },
+      stats: () => m.stats(),
+      cancellable: true,
+    }
+  },
+  // The bare lock: no clock read, no histogram; every ordering and cancellation rule holds.
+  'Mutex (stats: false)': () => {
+    const m = new Mutex({ name: 'conf', stats: false })
     return {
       acquire: (o) => m.lock(o),
       tryAcquire: () => m.tryLock(),

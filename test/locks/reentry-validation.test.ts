@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { Mutex, RwLock, Semaphore } from '../../src/locks/index.js'
-import { ReentrancyError } from '../../src/errors.js'
+import { ReentrancyError, TimeoutError } from '../../src/errors.js'
 import { expectNoUnhandledRejections } from '../helpers.js'
 
 expectNoUnhandledRejections()
@@ -157,17 +157,28 @@ describe('bad input', () => {
 })
 
 describe('edge cases', () => {
-  it('a timeout longer than setTimeout can express is treated as none (no 1 ms overflow)', async () => {
+  it('a timeout longer than setTimeout can express fires after its whole duration (no 1 ms overflow, never dropped)', async () => {
     vi.useFakeTimers()
+    const DAY = 86_400_000
     const m = new Mutex()
     const g = await m.lock()
-    const w = m.lock({ timeoutMs: 2 ** 33 })
-    // A raw setTimeout of 2^33 ms would fire after 1 ms (with a TimeoutOverflowWarning).
+    const w = m.lock({ timeoutMs: 30 * DAY })
+    const failure = w.then(() => 'granted', (error: unknown) => error)
+    // A raw setTimeout of 30 days would fire after 1 ms (with a TimeoutOverflowWarning).
     await vi.advanceTimersByTimeAsync(5)
     expect(m.waiting).toBe(1)
-    expect(vi.getTimerCount()).toBe(0)
+    await vi.advanceTimersByTimeAsync(30 * DAY - 6)
+    expect(m.waiting).toBe(1)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(m.waiting).toBe(0)
+    expect(await failure).toBeInstanceOf(TimeoutError)
+    expect(m.stats().timeouts).toBe(1)
+    // Granted before its long timeout: the step timer is disarmed with the wait.
+    const w2 = m.lock({ timeoutMs: 40 * DAY })
+    expect(vi.getTimerCount()).toBe(1)
     g.release()
-    ;(await w).release()
+    ;(await w2).release()
+    expect(vi.getTimerCount()).toBe(0)
   })
 
   it('try* from a holding context returns undefined when detectReentry is on (a second read would otherwise be granted)', async () => {
