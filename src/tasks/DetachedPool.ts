@@ -538,7 +538,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : checkTimeout('timeoutMs', opts.timeoutMs)
       priority = checkPriority(opts.priority)
       signal = checkSignal('signal', opts.signal)
-      job = new Job(task as DetachedTask, name, timeoutMs, undefined)
+      job = new Job(task, name, timeoutMs, undefined)
     } catch (error) {
       return Promise.reject(error)
     }
