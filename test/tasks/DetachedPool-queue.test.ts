@@ -421,7 +421,7 @@ describe('call(): the awaited form', () => {
     expect(values).toEqual(Array.from({ length: 10 }, (_, i) => i * 2))
     expect(peak).toBe(2)
     await expect(pool.call(() => 'sync')).resolves.toBe('sync')
-    await expect(pool.call(() => ({ then: (resolve: (v: number) => void) => resolve(7) }))).resolves.toBe(7)
+    await expect(pool.call(() => ({ then: (resolve: (v: number) => void) => resolve(7) }) as unknown as PromiseLike<number>)).resolves.toBe(7)
     expect(pool.stats()).toMatchObject({ started: 12, succeeded: 12 })
   })
 
