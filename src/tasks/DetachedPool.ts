@@ -88,7 +88,12 @@ export interface DetachedRunOptions {
 export interface PoolCallOptions {
   /** The task's name in error messages (defaults to the pool's name). */
   readonly name?: string | undefined
-  /** Overrides the pool's `timeoutMs` for this task: when it passes, the task's signal aborts and the call rejects with a `TimeoutError`. */
+  /**
+   * Overrides the pool's `timeoutMs` for this task. It bounds the task's run, from its start
+   * (as `run()`'s does), not its time in the queue: when it passes, the task's signal aborts
+   * and the call rejects with a `TimeoutError`. To bound the whole call, queue included,
+   * pass `signal: AbortSignal.timeout(ms)`.
+   */
   readonly timeoutMs?: number | undefined
   /** Queue priority, as {@link DetachedRunOptions.priority}. Default 0. */
   readonly priority?: number | undefined

@@ -462,6 +462,17 @@ describe('call(): the awaited form', () => {
     expect(pool.stats()).toMatchObject({ timedOut: 1, succeeded: 1, failed: 0 })
   })
 
+  it('its timeoutMs bounds the run from its start, not the time queued', async () => {
+    vi.useFakeTimers()
+    const pool = new DetachedPool({ concurrency: 1, timeoutMs: 100 })
+    const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+    const first = pool.call(() => wait(90).then(() => 'first'))
+    const second = pool.call(() => wait(90).then(() => 'second')) // queued 90 ms, runs 90 ms
+    await vi.advanceTimersByTimeAsync(180)
+    await expect(Promise.all([first, second])).resolves.toEqual(['first', 'second'])
+    expect(pool.stats()).toMatchObject({ timedOut: 0, succeeded: 2 })
+  })
+
   it('rejects with DroppedError when the queue is full and ClosedError once closed, unreported', async () => {
     const onError = vi.fn()
     const { pool, release } = blockedPool({ maxQueue: 1, onError })
