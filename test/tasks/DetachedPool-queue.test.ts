@@ -552,6 +552,20 @@ describe('call(): the awaited form', () => {
     expect(pool.stats()).toMatchObject({ overdue: 0, succeeded: 1 })
   })
 
+  it('an abort between its grant and its start (same tick) rejects it and it never runs; the slot goes on', async () => {
+    const pool = new DetachedPool({ concurrency: 1 })
+    const controller = new AbortController()
+    const task = vi.fn(() => 'x')
+    const granted = outcome(pool.call(task, { signal: controller.signal }))
+    const next = pool.call(() => 'next')
+    expect(pool.stats()).toMatchObject({ running: 1, queued: 1 })
+    controller.abort(new Error('changed my mind'))
+    expect(await granted).toMatchObject({ ok: false, error: { message: 'changed my mind' } })
+    await expect(next).resolves.toBe('next')
+    expect(task).not.toHaveBeenCalled()
+    expect(pool.stats()).toMatchObject({ aborted: 1, overdue: 0, succeeded: 1, running: 0 })
+  })
+
   it('an already aborted signal rejects before anything is queued; a settled call leaves no listener', async () => {
     const pool = new DetachedPool()
     const reason = new Error('already')
