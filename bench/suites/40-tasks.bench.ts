@@ -7,6 +7,10 @@
  *   paired against the floor (`Promise.all` of the 10,000 calls, no bound), p-limit(8)
  *   (`Promise.all` of 10,000 `limit(fn)`) and p-queue ({ concurrency: 8 }, 10,000 `add` +
  *   `onIdle`). Targets (issue 9): pool ≤ 8× the floor, and faster than p-limit and p-queue.
+ * - awaited results: the same 10,000 tasks when the caller wants each result: `pool.call(fn)`
+ *   against p-limit's `limit(fn)` and p-queue's `queue.add(fn)`, all under `Promise.all`.
+ * - priorities: 10,000 tasks with priorities cycling 0..3 (three in four off the default
+ *   lane): `pool.run(fn, { priority })` + `drain()` against p-queue's `add(fn, { priority })` + `onIdle()`.
  * - single flight / retry: the hot paths (ready value, a run per call, first-try success,
  *   a getOrLoad miss) against the floor of one awaited promise per operation.
  *
@@ -33,6 +37,11 @@ const PQUEUE = 'p-queue({ concurrency: 8 }): 10k add(fn) + onIdle()'
 const POOL = 'DetachedPool({ concurrency: 8 }) defaults (30 s timeout on): 10k run(fn) + drain()'
 const POOL_NO_TIMEOUT = 'DetachedPool, timeoutMs: Infinity'
 const POOL_OWN_TIMEOUT = 'DetachedPool, per-task timeoutMs (own timer each)'
+const PLIMIT_AWAITED = 'p-limit(8): Promise.all(10k limit(fn)) (results)'
+const PQUEUE_AWAITED = 'p-queue({ concurrency: 8 }): Promise.all(10k add(fn))'
+const POOL_CALL = 'DetachedPool({ concurrency: 8 }) defaults: Promise.all(10k call(fn))'
+const PQUEUE_PRIORITY = 'p-queue({ concurrency: 8 }): 10k add(fn, { priority: i % 4 }) + onIdle()'
+const POOL_PRIORITY = 'DetachedPool({ concurrency: 8 }) defaults: 10k run(fn, { priority: i % 4 }) + drain()'
 
 /** 10k `run(trivial)` on a fresh `DetachedPool({ concurrency: 8, ...options })`, then `drain()`. */
 function poolCase(name: string, options: TasksModule.DetachedPoolOptions, runOptions?: TasksModule.DetachedRunOptions): BenchCase {
@@ -97,6 +106,92 @@ export default async function tasksSuite(): Promise<SuiteResult> {
         { case: POOL_OWN_TIMEOUT, base: FLOOR },
         { case: PLIMIT, base: FLOOR },
         { case: PQUEUE, base: FLOOR },
+      ],
+    },
+    {
+      name: 'awaited results: 10,000 trivial async fns, limit 8, every result awaited',
+      batch: 10_000,
+      reps: 25,
+      cases: [
+        {
+          name: FLOOR,
+          run: async (n) => {
+            const all: Promise<void>[] = []
+            for (let i = 0; i < n; i++) all.push(trivial())
+            await Promise.all(all)
+          },
+        },
+        {
+          name: PLIMIT_AWAITED,
+          run: async (n) => {
+            const limit = pLimit(8)
+            const all: Promise<number>[] = []
+            for (let i = 0; i < n; i++) all.push(limit(one))
+            await Promise.all(all)
+          },
+        },
+        {
+          name: PQUEUE_AWAITED,
+          run: async (n) => {
+            const queue = new PQueue({ concurrency: 8 })
+            const all: Promise<number>[] = []
+            for (let i = 0; i < n; i++) all.push(queue.add(one))
+            await Promise.all(all)
+          },
+        },
+        {
+          name: POOL_CALL,
+          run: async (n) => {
+            const pool = new DetachedPool({ concurrency: 8 })
+            const all: Promise<number>[] = []
+            for (let i = 0; i < n; i++) all.push(pool.call(one))
+            await Promise.all(all)
+          },
+        },
+      ],
+      ratios: [
+        { case: POOL_CALL, base: FLOOR },
+        { case: POOL_CALL, base: PLIMIT_AWAITED, max: 1 },
+        { case: POOL_CALL, base: PQUEUE_AWAITED, max: 1 },
+        { case: PLIMIT_AWAITED, base: FLOOR },
+        { case: PQUEUE_AWAITED, base: FLOOR },
+      ],
+    },
+    {
+      name: 'priorities: 10,000 trivial async fns, limit 8, priorities 0..3',
+      batch: 10_000,
+      reps: 25,
+      cases: [
+        {
+          name: FLOOR,
+          run: async (n) => {
+            const all: Promise<void>[] = []
+            for (let i = 0; i < n; i++) all.push(trivial())
+            await Promise.all(all)
+          },
+        },
+        {
+          name: PQUEUE_PRIORITY,
+          run: async (n) => {
+            const queue = new PQueue({ concurrency: 8 })
+            // eslint-disable-next-line asyncsafe/no-floating-detached
+            for (let i = 0; i < n; i++) void queue.add(trivial, { priority: i & 3 })
+            await queue.onIdle()
+          },
+        },
+        {
+          name: POOL_PRIORITY,
+          run: async (n) => {
+            const pool = new DetachedPool({ concurrency: 8 })
+            for (let i = 0; i < n; i++) pool.run(trivial, { priority: i & 3 })
+            await pool.drain()
+          },
+        },
+      ],
+      ratios: [
+        { case: POOL_PRIORITY, base: FLOOR },
+        { case: POOL_PRIORITY, base: PQUEUE_PRIORITY, max: 1 },
+        { case: PQUEUE_PRIORITY, base: FLOOR },
       ],
     },
     {

@@ -1,5 +1,7 @@
 /**
- * `DetachedPool`: bounded fire-and-forget work whose failures are never invisible.
+ * `DetachedPool`: bounded fire-and-forget work whose failures are never invisible, with
+ * queue controls (priorities, a rate limit, pause/resume, idle and size waits) and an
+ * awaited form, `call()`, for work whose result the caller wants.
  *
  * @module
  */
@@ -17,9 +19,11 @@ import {
   checkOptionalFunction,
   checkOptionalString,
   checkOptions,
+  checkPositiveFinite,
   checkPositiveInteger,
   checkSignal,
   checkTimeout,
+  describe,
   knownOptions,
 } from '../internal/validate.js'
 import { waitWithDeadline } from '../internal/tasks-join.js'
@@ -27,6 +31,12 @@ import { isThenable } from '../internal/thenable.js'
 
 /** A detached task: called as `task(signal)`; the signal aborts when the task times out (or a drain deadline aborts it). */
 export type DetachedTask = (signal: AbortSignal) => unknown
+
+/**
+ * A task run by {@link DetachedPool.call}: called as `task(signal)`; its value (or the value
+ * its promise resolves with) is what `call()` resolves with.
+ */
+export type PoolTask<T> = (signal: AbortSignal) => T | PromiseLike<T>
 
 /** Options of a {@link DetachedPool}. */
 export interface DetachedPoolOptions {
@@ -44,6 +54,18 @@ export interface DetachedPoolOptions {
   readonly name?: string | undefined
   /** Receives every failure, timeout, drop, refusal and drain abort. Default: a process warning. */
   readonly onError?: OnError | undefined
+  /**
+   * Rate limit: at most `intervalCap` task starts per window of `intervalMs` (ms, a positive
+   * finite number). Windows are fixed, as p-queue's: a window opens with the first start
+   * after the previous one closed and lasts `intervalMs`; unused starts do not carry over;
+   * only starts count (a task still running when its window closes does not count against
+   * the next). Give both or neither. Default: no rate limit.
+   */
+  readonly intervalMs?: number | undefined
+  /** Most task starts per `intervalMs` window (a positive integer); see `intervalMs`. */
+  readonly intervalCap?: number | undefined
+  /** Create the pool paused (p-queue's `autoStart: false`): tasks queue until `resume()`. Default false. */
+  readonly paused?: boolean | undefined
 }
 
 /** Per-task options of {@link DetachedPool.run}. */
@@ -54,6 +76,35 @@ export interface DetachedRunOptions {
   readonly timeoutMs?: number | undefined
   /** Overrides the pool's `onError` for this task. */
   readonly onError?: OnError | undefined
+  /**
+   * Queue priority, a finite number: a queued task of higher priority starts before any of
+   * lower priority; equal priorities start in arrival order (FIFO). Default 0. It orders the
+   * queue only: it never preempts a running task nor bypasses `maxQueue`.
+   */
+  readonly priority?: number | undefined
+}
+
+/** Per-call options of {@link DetachedPool.call}. */
+export interface PoolCallOptions {
+  /** The task's name in error messages (defaults to the pool's name). */
+  readonly name?: string | undefined
+  /**
+   * Overrides the pool's `timeoutMs` for this task. It bounds the task's run, from its start
+   * (as `run()`'s does), not its time in the queue: when it passes, the task's signal aborts
+   * and the call rejects with a `TimeoutError`. To bound the whole call, queue included,
+   * pass `signal: AbortSignal.timeout(ms)`.
+   */
+  readonly timeoutMs?: number | undefined
+  /** Queue priority, as {@link DetachedRunOptions.priority}. Default 0. */
+  readonly priority?: number | undefined
+  /**
+   * Cancels the call: aborted while the task waits in the queue, the task leaves the queue
+   * (it never runs; counted as `cancelled`); aborted once it started, the task's own signal
+   * aborts with the same reason (counted as `aborted`, its slot goes to the next task). Either
+   * way the call rejects with `signal.reason` at once; an already aborted signal rejects
+   * before anything is queued.
+   */
+  readonly signal?: AbortSignal | undefined
 }
 
 /** Options of {@link DetachedPool.drain}. */
@@ -72,6 +123,14 @@ export interface DrainOptions {
   readonly abortRemaining?: boolean | undefined
 }
 
+/** Options of {@link DetachedPool.onIdle} and {@link DetachedPool.onSizeLessThan}: the conventional wait options. */
+export interface PoolWaitOptions {
+  /** Rejects with `signal.reason` when it aborts first (also when already aborted); the wait leaves at once. */
+  readonly signal?: AbortSignal | undefined
+  /** Rejects with a `TimeoutError` after this many ms; `0` fails at once unless the condition holds now. */
+  readonly timeoutMs?: number | undefined
+}
+
 /** Counters of a {@link DetachedPool}. */
 export interface DetachedPoolStats {
   /** Tasks that got a slot. */
@@ -82,7 +141,7 @@ export interface DetachedPoolStats {
   readonly failed: number
   /** Tasks whose timeout passed (not counted as failed). */
   readonly timedOut: number
-  /** Running tasks aborted by a drain deadline (`drain({ abortRemaining: true })`). */
+  /** Running tasks aborted by a drain deadline (`drain({ abortRemaining: true })`) or by their `call()`'s signal. */
   readonly aborted: number
   /** Tasks dropped without running: the queue was full, or a drain deadline dropped them. */
   readonly dropped: number
@@ -94,9 +153,15 @@ export interface DetachedPoolStats {
   readonly queued: number
   /** Timed-out or aborted tasks that have not settled yet (they ignore their signal); they hold no slot. */
   readonly overdue: number
+  /** Whether the pool is paused (`pause()`, or created with `paused: true`). */
+  readonly paused: boolean
+  /** `call()`s whose signal aborted while they were queued: they left the queue without running. */
+  readonly cancelled: number
+  /** Times queued work had to wait for the next rate-limit window (`intervalCap` starts reached in the current one). */
+  readonly rateLimited: number
 }
 
-/** A job holds its slot, not invoked yet (its start is on the next microtask). */
+/** A job holds its slot, not invoked yet (its start is on the next microtask); also a queued job. */
 const GRANTED = 0
 /** Invoked, not settled. */
 const RUNNING = 1
@@ -104,6 +169,8 @@ const RUNNING = 1
 const DONE = 2
 /** Timed out or aborted: its slot went on; it may still be running (overdue). */
 const CUT = 3
+/** Left the queue before it started (its call's signal aborted): a tombstone wherever the queue still holds it. */
+const GONE = 4
 
 /** Not in a list (queued, or no longer holding a slot). */
 const UNLISTED = 0
@@ -111,6 +178,17 @@ const UNLISTED = 0
 const TIMED = 1
 /** In the list of the other jobs holding a slot (own timeout, or none). */
 const UNTIMED = 2
+
+/** The caller's side of a `call()`: how its promise settles, and its cancellation. */
+class CallState {
+  /** The listener on `signal`, removed once the call settles. */
+  onAbort: (() => void) | undefined = undefined
+  constructor(
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly signal: AbortSignal | undefined,
+  ) {}
+}
 
 /** One accepted task. A job holding a slot sits in one of the pool's two intrusive lists, in start order. */
 class Job {
@@ -124,6 +202,8 @@ class Job {
   prev: Job | undefined = undefined
   next: Job | undefined = undefined
   list = UNLISTED
+  /** Set for a `call()`: its outcome settles the caller's promise instead of being reported. */
+  call: CallState | undefined = undefined
   constructor(
     readonly task: DetachedTask,
     readonly name: string | undefined,
@@ -132,10 +212,19 @@ class Job {
   ) {}
 }
 
-interface DrainWaiter {
+/** The queued entries of one non-zero priority, FIFO. */
+class Lane {
+  items: (DetachedTask | Job | undefined)[] = []
+  head = 0
+  constructor(readonly priority: number) {}
+}
+
+interface Waiter {
   resolve: () => void
   /** Unlinks the waiter from its deadline signal, if it has one. */
   cleanup: (() => void) | undefined
+  /** For `onSizeLessThan(n)`: resolves once fewer than `n` tasks are queued. */
+  readonly below: number
 }
 
 const DEFAULT_CONCURRENCY = 8
@@ -143,24 +232,45 @@ const DEFAULT_TIMEOUT_MS = 30_000
 /** 10k queued jobs hold about 1 MB besides the tasks' own closures: a bound, yet a burst of 10k writes is not cut to a tenth. */
 const DEFAULT_MAX_QUEUE = 10_000
 
-const POOL_OPTIONS = knownOptions(['concurrency', 'timeoutMs', 'maxQueue', 'name', 'onError'], {
+const POOL_OPTIONS = knownOptions(['concurrency', 'timeoutMs', 'maxQueue', 'name', 'onError', 'intervalMs', 'intervalCap', 'paused'], {
   limit: 'concurrency',
   maxConcurrency: 'concurrency',
   queueSize: 'maxQueue',
   maxQueueSize: 'maxQueue',
+  interval: 'intervalMs',
   signal: 'a pool has no signal: close() it, or drain({ signal, abortRemaining: true })',
+  autoStart: 'autoStart: false is paused: true',
+  carryoverConcurrencyCount: 'windows count starts only; unused starts never carry over',
+  carryoverIntervalCount: 'windows count starts only; unused starts never carry over',
 })
-const RUN_OPTIONS = knownOptions(['name', 'timeoutMs', 'onError'], { signal: 'a detached task gets its own signal, aborted by its timeout' })
+const RUN_OPTIONS = knownOptions(['name', 'timeoutMs', 'onError', 'priority'], {
+  signal: 'a detached task gets its own signal, aborted by its timeout; to cancel it from outside, use call(task, { signal })',
+})
+const CALL_OPTIONS = knownOptions(['name', 'timeoutMs', 'priority', 'signal'], {
+  onError: 'call() rejects its promise with the failure instead of reporting it; use run() for detached work',
+})
 const DRAIN_OPTIONS = knownOptions(['timeoutMs', 'signal', 'abortRemaining'], { abort: 'abortRemaining', cancel: 'abortRemaining' })
+const WAIT_OPTIONS = knownOptions(['signal', 'timeoutMs'])
 
 /** `performance.now()` of the moment (looked up at call time, so fake timers that fake it work). */
 function now(): number {
   return performance.now()
 }
 
+/** A priority: any finite number (0 when absent). */
+function checkPriority(value: unknown): number {
+  if (value === undefined) return 0
+  if (typeof value !== 'number') throw new TypeError(`asyncsafe: priority must be a finite number, received ${describe(value)}`)
+  if (!Number.isFinite(value)) throw new RangeError(`asyncsafe: priority must be a finite number, received ${describe(value)}`)
+  // -0 and 0 share the default lane.
+  return value === 0 ? 0 : value
+}
+
 /**
  * Runs fire-and-forget tasks with a concurrency bound, a per-task timeout that aborts
- * the task, a capped queue, and a report for every failure.
+ * the task, a capped queue, and a report for every failure; queue controls (priorities, a
+ * rate limit, pause/resume, idle and size waits) and an awaited form, `call()`, make it a
+ * replacement for p-limit and p-queue as well.
  *
  * Hazard it prevents: detached side-effect writes that were unbounded (any number at
  * once, each free to hang) and whose failures were only logged at debug level. Here a
@@ -173,7 +283,19 @@ function now(): number {
  *   `TypeError`. A task accepted with a free slot starts on a microtask, never inside the
  *   caller's stack; a queued task starts as soon as a slot frees (from the settling task's
  *   reaction or the timeout's timer, never inside a `run` call).
- * - Fairness: queued tasks start in FIFO order as slots free up; at most `concurrency` run.
+ * - `call(task)` is the awaited form: it returns a promise of the task's value, rejected
+ *   with its failure, its `TimeoutError`, a `DroppedError` (queue full, drain deadline), a
+ *   `ClosedError` (refused) or its `signal`'s reason. Its outcome belongs to the caller:
+ *   it is counted in `stats()` but never reported to `onError`, diagnostics or warnings.
+ * - Fairness and priorities: at most `concurrency` run; queued tasks start by `priority`
+ *   (higher first, default 0), in arrival order (FIFO) within one priority.
+ * - Rate limit (`intervalMs` + `intervalCap`): at most `intervalCap` starts per fixed
+ *   window of `intervalMs`, opened by the first start after the previous window closed;
+ *   unused starts do not carry over. One timer, armed only while queued work waits for the
+ *   next window.
+ * - `pause()` starts nothing new (running tasks go on, queued ones wait, new ones queue);
+ *   `resume()` starts what the bound allows, on a microtask. `drain()` and `onIdle()` of a
+ *   paused pool wait (bounded by their deadline); `await using` (async dispose) resumes it.
  * - Cancellation and timeouts: when a task's `timeoutMs` passes, its signal aborts with a
  *   `TimeoutError`, it counts as `timedOut` (not `failed`), it is reported, and its slot
  *   goes to the next task at once. A timeout can only stop a task that honours its signal
@@ -182,23 +304,27 @@ function now(): number {
  *   A timed-out task that keeps running is counted in `overdue` until it settles.
  *   `drain({ timeoutMs, abortRemaining: true })` aborts what is still running at its deadline.
  * - Overflow: with `maxQueue` tasks already waiting, the newest task (the one being
- *   added) is dropped and reported with a `DroppedError`; queued tasks keep their place.
+ *   added) is dropped and reported with a `DroppedError`, whatever its priority; queued
+ *   tasks keep their place.
  * - `close()` refuses new tasks (each refusal reported with a `ClosedError`) while queued
- *   ones still run. `[Symbol.asyncDispose]` closes and drains; `[Symbol.dispose]` only closes.
+ *   ones still run. `[Symbol.asyncDispose]` closes, resumes and drains; `[Symbol.dispose]` only closes.
  * - Cost: the pool's timeout is one timer for the whole pool, aimed at the oldest running
  *   task's deadline (tasks on the pool's timeout start in deadline order), re-aimed when it
  *   fires and cleared when nothing runs; a task's signal on Node 20 is created only when
- *   the task uses it (see the README's Performance section).
+ *   the task uses it (see the README's Performance section). A task queued without options
+ *   waits as the bare function; priorities, pause and the rate limit cost nothing until used.
  *
- * Why not p-limit: p-limit 7 has no queue cap (it grows without bound), no per-task
- * timeout that aborts the task and frees its slot, and no per-task cancellation or
- * statistics; wrapping it would need all of that around it, so this pool is its own
- * (and measured faster than p-limit and p-queue on 10,000 trivial tasks).
+ * Why not p-limit or p-queue: p-limit 7 has no queue cap (it grows without bound), no
+ * per-task timeout that aborts the task and frees its slot, and no per-task cancellation or
+ * statistics; p-queue has no cap and reports nothing. This pool does all of that and
+ * measured faster than both on 10,000 trivial tasks.
  *
  * @example
  * ```ts
  * await using writes = new DetachedPool({ concurrency: 4, timeoutMs: 500, maxQueue: 1000, name: 'approvals', onError: log.warn })
  * writes.run((signal) => recordApproval(decision, { signal })) // returns at once
+ * writes.run((signal) => recordAudit(entry, { signal }), { priority: -1 }) // after everything of priority 0
+ * const user = await writes.call((signal) => fetchUser(id, { signal }), { signal: request.signal }) // awaited
  * ```
  */
 export class DetachedPool implements Disposable, AsyncDisposable {
@@ -207,10 +333,16 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   private readonly maxQueue: number
   private readonly name: string | undefined
   private readonly onError: OnError | undefined
-  /** Waiting tasks: a bare task (pool defaults) or a Job (per-task options). */
-  private queue: (DetachedTask | Job | undefined)[] = []
-  private head = 0
-  /** Jobs granted a slot by `run()`, invoked together on the next microtask. */
+  /** The rate limit's window (ms) and starts per window; both 0 without a rate limit. */
+  private readonly intervalMs: number
+  private readonly intervalCap: number
+  /** The queue of priority 0: bare tasks (pool defaults) and Jobs (per-task options); GONE jobs are tombstones. */
+  private readonly q0 = new Lane(0)
+  /** Every lane, highest priority first (`q0` among them), once a non-zero priority was queued; undefined otherwise. */
+  private lanes: Lane[] | undefined = undefined
+  /** Live queued tasks (tombstones excluded). */
+  private nQueued = 0
+  /** Jobs granted a slot by `run()`, `call()` or `resume()`, invoked together on the next microtask. */
   private starting: Job[] = []
   private startScheduled = false
   /** Re-entry guard of `pump()`: a task settling synchronously must not recurse into starting the next. */
@@ -221,8 +353,20 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   /** The pool's one timeout timer, aimed at `aimedAt` (a deadline, ms on `performance.now()`). */
   private timer: TimerHandle | undefined = undefined
   private aimedAt = 0
+  private paused: boolean
+  /** Paused, or rate limited: every start asks `mayStart()` (false keeps the fast path). */
+  private gated: boolean
+  /** When the current rate window closes (ms on `performance.now()`); -Infinity: the next start opens one. */
+  private windowEnd = -Infinity
+  /** Starts in the current rate window. */
+  private windowStarts = 0
+  /** Armed only while queued work waits for the next rate window. */
+  private rateTimer: TimerHandle | undefined = undefined
   private closed = false
-  private drainWaiters: DrainWaiter[] = []
+  /** Waiters of `drain()` and `onIdle()`. */
+  private drainWaiters: Waiter[] = []
+  /** Waiters of `onSizeLessThan()`. */
+  private sizeWaiters: Waiter[] = []
   private nStarted = 0
   private nSucceeded = 0
   private nFailed = 0
@@ -232,6 +376,8 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   private nRefused = 0
   private nRunning = 0
   private nOverdue = 0
+  private nCancelled = 0
+  private nRateLimited = 0
   private readonly startPending = (): void => {
     this.startScheduled = false
     const jobs = this.starting
@@ -248,10 +394,23 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     this.cut(job, 'timeout', this.timeoutError(job))
     this.pump()
   }
+  /** The rate timer: the window it was aimed at has closed (trusted, as the pool timer is), so the next start opens a new one. */
+  private readonly onRateTimer = (): void => {
+    this.rateTimer = undefined
+    this.windowEnd = -Infinity
+    this.pump()
+  }
 
   /**
-   * @param options `concurrency` (8), `timeoutMs` (30 000), `maxQueue` (10 000), `name`, `onError`
-   * @throws TypeError / RangeError on bad input, and TypeError on an unknown option key
+   * @param options `concurrency` (8), `timeoutMs` (30 000), `maxQueue` (10 000), `name`, `onError`,
+   *   `intervalMs` + `intervalCap` (no rate limit), `paused` (false)
+   * @throws TypeError / RangeError on bad input, and TypeError on an unknown option key or on
+   *   `intervalMs` without `intervalCap` (or the reverse)
+   * @example
+   * ```ts
+   * // at most 4 at once, at most 10 starts per second, queued tasks wait until resume()
+   * const api = new DetachedPool({ concurrency: 4, intervalMs: 1_000, intervalCap: 10, paused: true })
+   * ```
    */
   constructor(options?: DetachedPoolOptions) {
     const opts = checkOptions<DetachedPoolOptions>('options', options, POOL_OPTIONS)
@@ -260,6 +419,16 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     this.maxQueue = opts.maxQueue === undefined ? DEFAULT_MAX_QUEUE : checkNonNegativeInteger('maxQueue', opts.maxQueue)
     this.name = checkOptionalString('name', opts.name)
     this.onError = checkOptionalFunction<OnError>('onError', opts.onError)
+    const intervalMs = opts.intervalMs === undefined ? undefined : checkPositiveFinite('intervalMs', opts.intervalMs)
+    const intervalCap = opts.intervalCap === undefined ? undefined : checkPositiveInteger('intervalCap', opts.intervalCap)
+    if ((intervalMs === undefined) !== (intervalCap === undefined)) {
+      const [given, missing] = intervalMs === undefined ? ['intervalCap', 'intervalMs'] : ['intervalMs', 'intervalCap']
+      throw new TypeError(`asyncsafe: options.${given} needs options.${missing} too (a rate limit is intervalCap starts per intervalMs)`)
+    }
+    this.intervalMs = intervalMs ?? 0
+    this.intervalCap = intervalCap ?? 0
+    this.paused = checkOptionalBoolean('paused', opts.paused) ?? false
+    this.gated = this.paused || this.intervalCap !== 0
   }
 
   /** Whether `close()` (or dispose) was called. */
@@ -268,15 +437,29 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 
   /**
+   * Whether the pool is paused: it starts no task until `resume()`.
+   *
+   * @example
+   * ```ts
+   * if (pool.isPaused) pool.resume()
+   * ```
+   */
+  get isPaused(): boolean {
+    return this.paused
+  }
+
+  /**
    * Accepts a task: it starts now if a slot is free (on a microtask), otherwise it waits in the queue.
    *
    * @param task called as `task(signal)`; should honour `signal`
-   * @param options per-task `name`, `timeoutMs`, `onError`
+   * @param options per-task `name`, `timeoutMs`, `onError`, `priority` (a finite number, default 0;
+   *   queued tasks start highest priority first, FIFO within one priority)
    * @returns `true` if accepted, `false` if dropped (queue full) or refused (closed); both are reported
    * @throws TypeError when `task` is not a function or an option is invalid (never for the task's own failures)
    * @example
    * ```ts
    * pool.run(async (signal) => { await audit.write(entry, { signal }) }, { name: 'audit' })
+   * pool.run((signal) => metrics.flush({ signal }), { priority: 10 }) // ahead of every queued task of lower priority
    * ```
    */
   run(task: DetachedTask, options?: DetachedRunOptions): boolean {
@@ -284,11 +467,13 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     // Without options a waiting task is queued as the bare function: its Job exists only
     // while it holds a slot (10k queued Jobs surviving scavenges cost more than the rest).
     let entry: DetachedTask | Job = task
+    let priority = 0
     if (options !== undefined) {
       const opts = checkOptions<DetachedRunOptions>('options', options, RUN_OPTIONS)
       const name = opts.name === undefined ? this.name : checkOptionalString('name', opts.name)
       const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : checkTimeout('timeoutMs', opts.timeoutMs)
       const onError = opts.onError === undefined ? this.onError : checkOptionalFunction<OnError>('onError', opts.onError)
+      priority = checkPriority(opts.priority)
       entry = new Job(task, name, timeoutMs, onError)
     }
     if (this.closed) {
@@ -297,19 +482,19 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       this.report(job, 'refused', new ClosedError(`${this.label(job)} refused: the pool is closed`))
       return false
     }
-    if (this.nRunning < this.concurrency) {
+    // Ungated, a free slot means an empty queue; gated (paused, rate limit), the queue goes first.
+    if (this.nRunning < this.concurrency && (!this.gated || (this.nQueued === 0 && this.mayStart()))) {
       const job = this.toJob(entry)
       this.grant(job)
       // Never run foreign code inside the caller's stack: one microtask starts every task granted meanwhile.
-      this.starting.push(job)
-      if (!this.startScheduled) {
-        this.startScheduled = true
-        queueMicrotask(this.startPending)
-      }
+      this.schedule(job)
       return true
     }
-    if (this.queue.length - this.head < this.maxQueue) {
-      this.queue.push(entry)
+    if (this.nQueued < this.maxQueue) {
+      if (priority === 0) this.q0.items.push(entry)
+      else this.laneFor(priority).items.push(entry)
+      this.nQueued++
+      if (this.gated) this.armRate()
       return true
     }
     const job = this.toJob(entry)
@@ -319,8 +504,127 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 
   /**
+   * Runs `task(signal)` in the pool like {@link run} (same bound, queue, priorities, rate
+   * limit, pause and timeout) and returns a promise of its result: the form for work the
+   * caller awaits, as p-limit's `limit(fn)` or p-queue's `add(fn)`.
+   *
+   * The promise resolves with the task's value and rejects with:
+   * - the task's own failure (it threw or rejected; counted as `failed`);
+   * - a `TimeoutError` once its `timeoutMs` (the pool's by default, 30 s) passes: the task's
+   *   signal aborts and its slot goes to the next task (counted as `timedOut`);
+   * - `signal.reason` when the caller's `signal` aborts: while queued, the task leaves the
+   *   queue and never runs (counted as `cancelled`); once started, the task's signal aborts
+   *   with that reason and its slot goes on (counted as `aborted`);
+   * - a `DroppedError` when the queue is full (`maxQueue`) or a drain deadline with
+   *   `abortRemaining` drops it, a `ClosedError` once the pool is closed;
+   * - a `TypeError`/`RangeError` for bad input (never thrown).
+   *
+   * **Its failures are the caller's**: they are counted in `stats()` but never reported to
+   * `onError`, diagnostics_channel or process warnings, since the caller observes them on
+   * the promise (leaving that promise unhandled is then the caller's unhandled rejection).
+   *
+   * @param task called as `task(signal)`; should honour `signal`
+   * @param options `name` (in error messages), `timeoutMs`, `priority`, `signal`
+   * @returns the task's value, once it settles
+   * @example
+   * ```ts
+   * const pool = new DetachedPool({ concurrency: 8, timeoutMs: 5_000 })
+   * const pages = await Promise.all(urls.map((url) => pool.call((signal) => fetch(url, { signal }), { signal: request.signal })))
+   * ```
+   */
+  call<T>(task: PoolTask<T>, options?: PoolCallOptions): Promise<T> {
+    let job: Job
+    let priority: number
+    let signal: AbortSignal | undefined
+    try {
+      checkFunction('task', task)
+      const opts = checkOptions<PoolCallOptions>('options', options, CALL_OPTIONS)
+      const name = opts.name === undefined ? this.name : checkOptionalString('name', opts.name)
+      const timeoutMs = opts.timeoutMs === undefined ? this.timeoutMs : checkTimeout('timeoutMs', opts.timeoutMs)
+      priority = checkPriority(opts.priority)
+      signal = checkSignal('signal', opts.signal)
+      job = new Job(task, name, timeoutMs, undefined)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    return new Promise<T>((resolve, reject) => {
+      const call = new CallState(resolve as (value: unknown) => void, reject, signal)
+      job.call = call
+      if (this.closed) {
+        this.nRefused++
+        reject(new ClosedError(`${this.label(job)} refused: the pool is closed`))
+        return
+      }
+      if (this.nRunning < this.concurrency && (!this.gated || (this.nQueued === 0 && this.mayStart()))) {
+        this.grant(job)
+        this.schedule(job)
+      } else if (this.nQueued < this.maxQueue) {
+        this.enqueue(job, priority)
+        if (this.gated) this.armRate()
+      } else {
+        this.nDropped++
+        reject(new DroppedError(`${this.label(job)} dropped: the queue is full (maxQueue ${this.maxQueue})`))
+        return
+      }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          this.cancel(job, signal.reason)
+        }
+        call.onAbort = onAbort
+        signal.addEventListener('abort', onAbort, { once: true })
+      }
+    })
+  }
+
+  /**
+   * Stops starting tasks: running tasks go on, queued ones wait, new ones are queued (and
+   * dropped beyond `maxQueue`). A task granted a slot just before (it starts on the
+   * microtask after its `run()`/`call()`) still starts. No rate timer stays armed while
+   * paused. Idempotent.
+   *
+   * `drain()` and `onIdle()` of a paused pool with queued tasks wait for `resume()` (bound
+   * them with `timeoutMs` or `signal`; `drain({ abortRemaining: true })` drops the queued
+   * tasks at its deadline); `await using` (async dispose) resumes the pool so that every
+   * accepted task runs.
+   *
+   * @example
+   * ```ts
+   * upstream.on('down', () => pool.pause())
+   * upstream.on('up', () => pool.resume())
+   * ```
+   */
+  pause(): void {
+    if (this.paused) return
+    this.paused = true
+    this.gated = true
+    if (this.rateTimer !== undefined) {
+      disarmTimer(this.rateTimer)
+      this.rateTimer = undefined
+    }
+  }
+
+  /**
+   * Starts queued tasks again, as many as the bound (and the rate limit) allow, in priority
+   * order; they start on a microtask, never inside this call. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const pool = new DetachedPool({ paused: true })
+   * pool.run(first); pool.run(second)   // queued
+   * pool.resume()                        // both start on the next microtask
+   * ```
+   */
+  resume(): void {
+    if (!this.paused) return
+    this.paused = false
+    this.gated = this.intervalCap !== 0
+    this.pump(true)
+  }
+
+  /**
    * Refuses new tasks from now on (each refusal is reported); queued and running tasks
-   * go on. Idempotent.
+   * go on (a paused pool's queued tasks wait for `resume()`). Idempotent.
    *
    * @example
    * ```ts
@@ -333,7 +637,8 @@ export class DetachedPool implements Disposable, AsyncDisposable {
 
   /**
    * Resolves once no task is running or queued (timed-out tasks that ignore their signal
-   * hold no slot and are not waited for). Tasks accepted meanwhile are waited for too.
+   * hold no slot and are not waited for). Tasks accepted meanwhile are waited for too. A
+   * paused pool is not resumed: its queued tasks are waited for until `resume()` or the deadline.
    *
    * @param options a timeout in ms, or `{ timeoutMs, signal, abortRemaining }`: rejects with a
    *   `TimeoutError` or `signal.reason` when the pool is not idle in time; the tasks go on,
@@ -375,28 +680,49 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       signal,
       timeoutMs,
       (ms) => this.drainTimeout(ms),
-      (deadline) => this.waitIdle(deadline, abortRemaining),
+      (deadline) => this.enter(0, deadline, abortRemaining),
     )
   }
 
-  /** Resolves once the pool is idle; leaves and rejects with `deadline.reason` when `deadline` aborts first. */
-  private waitIdle(deadline: AbortSignal | undefined, abortRemaining: boolean): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiter: DrainWaiter = { resolve, cleanup: undefined }
-      this.drainWaiters.push(waiter)
-      if (deadline === undefined) return
-      const onAbort = (): void => {
-        const i = this.drainWaiters.indexOf(waiter)
-        if (i !== -1) this.drainWaiters.splice(i, 1)
-        const reason: unknown = deadline.reason
-        if (abortRemaining) this.abortRemaining(reason)
-        reject(reason)
-      }
-      deadline.addEventListener('abort', onAbort, { once: true })
-      waiter.cleanup = () => {
-        deadline.removeEventListener('abort', onAbort)
-      }
-    })
+  /**
+   * Resolves once nothing runs and nothing is queued (p-queue's `onIdle`): `drain()` without
+   * `abortRemaining`. A paused pool with queued tasks is idle only after `resume()`.
+   *
+   * @param options `signal` (rejects with `signal.reason` when it aborts, also when already
+   *   aborted; the wait leaves at once) and `timeoutMs` (rejects with a `TimeoutError`)
+   * @example
+   * ```ts
+   * for (const item of items) pool.run((signal) => index(item, signal))
+   * await pool.onIdle({ signal: AbortSignal.timeout(10_000) })
+   * ```
+   */
+  onIdle(options?: PoolWaitOptions): Promise<void> {
+    return this.wait(options, 0)
+  }
+
+  /**
+   * Resolves once fewer than `n` tasks are queued (p-queue's `onSizeLessThan`; running tasks
+   * do not count): a producer awaits it to keep the queue short instead of filling it to
+   * `maxQueue`. Resolves at once when that holds already.
+   *
+   * @param n a positive integer
+   * @param options `signal` (rejects with `signal.reason`, also when already aborted; the wait
+   *   leaves at once) and `timeoutMs` (rejects with a `TimeoutError`)
+   * @example
+   * ```ts
+   * for await (const row of rows) {
+   *   await pool.onSizeLessThan(100, { signal })   // back-pressure: at most 100 waiting
+   *   pool.run((s) => save(row, s))
+   * }
+   * ```
+   */
+  onSizeLessThan(n: number, options?: PoolWaitOptions): Promise<void> {
+    try {
+      checkPositiveInteger('n', n)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.wait(options, n)
   }
 
   /**
@@ -417,20 +743,70 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       dropped: this.nDropped,
       refused: this.nRefused,
       running: this.nRunning,
-      queued: this.queue.length - this.head,
+      queued: this.nQueued,
       overdue: this.nOverdue,
+      paused: this.paused,
+      cancelled: this.nCancelled,
+      rateLimited: this.nRateLimited,
     }
   }
 
-  /** Closes the pool (same as `close()`); running and queued tasks go on. */
+  /** Closes the pool (same as `close()`); running and queued tasks go on; a paused pool stays paused. */
   [Symbol.dispose](): void {
     this.close()
   }
 
-  /** Closes the pool and waits until every accepted task has settled or timed out. Never rejects. */
+  /** Closes the pool, resumes it if paused, and waits until every accepted task has settled or timed out. Never rejects. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.close()
+    this.resume()
     await this.drain()
+  }
+
+  /** `onIdle` (`below` 0) and `onSizeLessThan(below)`. */
+  private wait(options: PoolWaitOptions | undefined, below: number): Promise<void> {
+    let signal: AbortSignal | undefined
+    let timeoutMs: number | undefined
+    try {
+      const opts = checkOptions<PoolWaitOptions>('options', options, WAIT_OPTIONS)
+      signal = checkSignal('signal', opts.signal)
+      timeoutMs = checkTimeout('timeoutMs', opts.timeoutMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (below === 0 ? this.idle() : this.nQueued < below) return Promise.resolve()
+    const timeoutError = (ms: number): TimeoutError => {
+      const what = below === 0 ? 'was not idle' : `queue did not get below ${below}`
+      return new TimeoutError(`${this.poolLabel()} ${what} within ${ms} ms`, { timeoutMs: ms })
+    }
+    if (timeoutMs === 0) return Promise.reject(timeoutError(0))
+    return waitWithDeadline(signal, timeoutMs, timeoutError, (deadline) => this.enter(below, deadline, false))
+  }
+
+  /**
+   * Waits until the pool is idle (`below` 0) or fewer than `below` tasks are queued; leaves
+   * (listener removed, waiter unlisted) and rejects with `deadline.reason` when `deadline` aborts first.
+   */
+  private enter(below: number, deadline: AbortSignal | undefined, abortRemaining: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, cleanup: undefined, below }
+      if (below === 0) this.drainWaiters.push(waiter)
+      else this.sizeWaiters.push(waiter)
+      if (deadline === undefined) return
+      const onAbort = (): void => {
+        const list = below === 0 ? this.drainWaiters : this.sizeWaiters
+        const i = list.indexOf(waiter)
+        if (i !== -1) list.splice(i, 1)
+        const reason: unknown = deadline.reason
+        if (abortRemaining) this.abortRemaining(reason)
+        reject(reason)
+      }
+      deadline.addEventListener('abort', onAbort, { once: true })
+      waiter.cleanup = () => {
+        deadline.removeEventListener('abort', onAbort)
+      }
+    })
   }
 
   private toJob(entry: DetachedTask | Job): Job {
@@ -438,11 +814,16 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 
   private label(job: Job): string {
-    return job.name === undefined ? 'Detached task' : `Detached task "${job.name}"`
+    const kind = job.call === undefined ? 'Detached task' : 'Pool task'
+    return job.name === undefined ? kind : `${kind} "${job.name}"`
+  }
+
+  private poolLabel(): string {
+    return `DetachedPool${this.name === undefined ? '' : ` "${this.name}"`}`
   }
 
   private drainTimeout(ms: number): TimeoutError {
-    return new TimeoutError(`DetachedPool${this.name === undefined ? '' : ` "${this.name}"`} did not drain within ${ms} ms`, { timeoutMs: ms })
+    return new TimeoutError(`${this.poolLabel()} did not drain within ${ms} ms`, { timeoutMs: ms })
   }
 
   private report(job: Job, event: 'error' | 'timeout' | 'dropped' | 'refused' | 'aborted', error: unknown): void {
@@ -450,7 +831,123 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 
   private idle(): boolean {
-    return this.nRunning === 0 && this.queue.length === this.head
+    return this.nRunning === 0 && this.nQueued === 0
+  }
+
+  /** Starts a granted job on the next microtask (with every other job granted meanwhile). */
+  private schedule(job: Job): void {
+    this.starting.push(job)
+    if (!this.startScheduled) {
+      this.startScheduled = true
+      queueMicrotask(this.startPending)
+    }
+  }
+
+  /** Queues an entry behind every entry of higher or equal priority. */
+  private enqueue(entry: DetachedTask | Job, priority: number): void {
+    if (priority === 0) this.q0.items.push(entry)
+    else this.laneFor(priority).items.push(entry)
+    this.nQueued++
+  }
+
+  /** The lane of a non-zero priority, created in its place (highest first) when missing. */
+  private laneFor(priority: number): Lane {
+    const lanes = (this.lanes ??= [this.q0])
+    let i = 0
+    while (i < lanes.length && lanes[i]!.priority > priority) i++
+    const found = lanes[i]
+    if (found?.priority === priority) return found
+    const lane = new Lane(priority)
+    lanes.splice(i, 0, lane)
+    return lane
+  }
+
+  /** The lane whose front entry starts next, tombstones at the fronts cleared on the way. Requires `nQueued > 0`. */
+  private front(): Lane {
+    const lanes = this.lanes
+    if (lanes === undefined) {
+      skipGone(this.q0)
+      return this.q0
+    }
+    for (let i = 0; i < lanes.length; i++) {
+      const lane = lanes[i]!
+      skipGone(lane)
+      if (lane.head < lane.items.length) {
+        if (lane !== this.q0) trim(lane)
+        return lane
+      }
+      if (lane !== this.q0) {
+        // Drained: a lane per distinct priority must not pile up while the queue stays busy.
+        lanes.splice(i--, 1)
+      }
+    }
+    return this.q0
+  }
+
+  /** Empties the queue's storage once no live task waits (tombstones go with it); no rate timer stays armed. */
+  private resetQueue(): void {
+    const q = this.q0
+    if (q.items.length > 0) {
+      q.items.length = 0
+      q.head = 0
+    }
+    this.lanes = undefined
+    if (this.rateTimer !== undefined) {
+      disarmTimer(this.rateTimer)
+      this.rateTimer = undefined
+    }
+  }
+
+  /** Whether a start may happen now (paused, rate window); counts the start in the window when it may. */
+  private mayStart(): boolean {
+    if (this.paused) return false
+    if (this.intervalCap === 0) return true
+    const t = now()
+    if (t >= this.windowEnd) {
+      this.windowEnd = t + this.intervalMs
+      this.windowStarts = 0
+    }
+    if (this.windowStarts < this.intervalCap) {
+      this.windowStarts++
+      return true
+    }
+    return false
+  }
+
+  /** Arms the rate timer when queued work waits only for the next window (a slot is free, not paused). */
+  private armRate(): void {
+    if (this.intervalCap === 0 || this.paused || this.rateTimer !== undefined || this.nQueued === 0 || this.nRunning >= this.concurrency) return
+    this.nRateLimited++
+    this.rateTimer = armTimer(Math.max(0, Math.ceil(this.windowEnd - now())), this.onRateTimer)
+  }
+
+  /** A `call()`'s signal aborted: a queued job leaves the queue, a job holding a slot is cut. */
+  private cancel(job: Job, reason: unknown): void {
+    const call = job.call!
+    call.onAbort = undefined
+    if (job.state === GRANTED && job.list === UNLISTED) {
+      // Queued: its entry stays behind as a tombstone, skipped (and freed) by the queue.
+      job.state = GONE
+      this.nQueued--
+      this.nCancelled++
+      call.reject(reason)
+      if (this.nQueued === 0) this.resetQueue()
+      this.wake()
+    } else if (job.state === GRANTED || job.state === RUNNING) {
+      this.cut(job, 'aborted', reason)
+      this.pump()
+    }
+  }
+
+  /** Settles a `call()`'s promise and removes its abort listener. */
+  private settle(call: CallState, ok: boolean, value: unknown): void {
+    const onAbort = call.onAbort
+    if (onAbort !== undefined) {
+      call.onAbort = undefined
+      call.signal!.removeEventListener('abort', onAbort)
+    }
+    if (ok) call.resolve(value)
+    else call.reject(value)
   }
 
   /** Gives `job` a slot and starts its timeout (the task itself is invoked by the caller). */
@@ -522,13 +1019,15 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     if (first !== undefined && this.timer === undefined) this.aim(first.deadline, Math.max(0, first.deadline - now()))
   }
 
-
   private timeoutError(job: Job): TimeoutError {
     const ms = job.timeoutMs!
     return new TimeoutError(`${this.label(job)} timed out after ${ms} ms`, { timeoutMs: ms })
   }
 
-  /** Ends a granted or running job's hold on its slot: timed out, or aborted by a drain deadline. */
+  /**
+   * Ends a granted or running job's hold on its slot: timed out, or aborted (a drain
+   * deadline, or its call's signal). A `call()` rejects with `reason`; a detached task is reported.
+   */
   private cut(job: Job, event: 'timeout' | 'aborted', reason: unknown): void {
     this.unlink(job)
     disarmTimer(job.timer)
@@ -539,7 +1038,8 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     this.nOverdue++
     this.nRunning--
     job.control?.abort(reason)
-    this.report(job, event, reason)
+    if (job.call !== undefined) this.settle(job.call, false, reason)
+    else this.report(job, event, reason)
   }
 
   /** Invokes a granted job's task. Never throws. */
@@ -563,22 +1063,23 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     if (isThenable(out)) {
       // Promise.resolve returns a native promise as is (no extra hop) and adopts anything else safely.
       Promise.resolve(out).then(
-        () => {
-          this.complete(job, true, undefined)
+        (value: unknown) => {
+          this.complete(job, true, value)
         },
         (error: unknown) => {
           this.complete(job, false, error)
         },
       )
     } else {
-      this.complete(job, true, undefined)
+      this.complete(job, true, out)
     }
   }
 
-  private complete(job: Job, ok: boolean, error: unknown): void {
+  /** A job settled: `value` is its result (`ok`) or its failure. */
+  private complete(job: Job, ok: boolean, value: unknown): void {
     if (job.state === DONE) return
     if (job.state === CUT) {
-      // Already counted and reported as a timeout or an abort; its slot went to the next task.
+      // Already counted and settled or reported as a timeout or an abort; its slot went to the next task.
       job.state = DONE
       this.nOverdue--
       return
@@ -590,37 +1091,60 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       job.timer = undefined
     }
     this.nRunning--
-    if (ok) this.nSucceeded++
-    else {
+    const call = job.call
+    if (ok) {
+      this.nSucceeded++
+      if (call !== undefined) this.settle(call, true, value)
+    } else {
       this.nFailed++
-      this.report(job, 'error', error)
+      // A call's failure is its caller's (the promise rejects); a detached one is reported.
+      if (call !== undefined) this.settle(call, false, value)
+      else this.report(job, 'error', value)
     }
     this.pump()
   }
 
   /**
-   * Hands free slots to queued tasks and starts them (this runs in a settling task's
-   * reaction or in a timer, never in a caller's stack), then wakes drain waiters when idle.
+   * Hands free slots to queued tasks, highest priority first, and starts them (this runs in
+   * a settling task's reaction or in a timer, never in a caller's stack; `deferStart` (from
+   * `resume()`) starts them on a microtask instead), then wakes the waiters whose condition holds.
    */
-  private pump(): void {
+  private pump(deferStart = false): void {
     if (this.pumping) return
     this.pumping = true
-    while (this.nRunning < this.concurrency && this.head < this.queue.length) {
-      const job = this.toJob(this.queue[this.head]!)
-      this.queue[this.head++] = undefined
+    while (this.nRunning < this.concurrency && this.nQueued > 0) {
+      const lane = this.lanes === undefined ? skipGone(this.q0) : this.front()
+      if (this.gated && !this.mayStart()) break
+      const entry = lane.items[lane.head]!
+      lane.items[lane.head++] = undefined
+      this.nQueued--
+      const job = this.toJob(entry)
       this.grant(job)
       // A task that settles synchronously comes back to pump(), which returns at once: no recursion.
-      this.invoke(job)
+      if (deferStart) this.schedule(job)
+      else this.invoke(job)
     }
     this.pumping = false
-    if (this.head === this.queue.length) {
-      if (this.head > 0) {
-        this.queue.length = 0
-        this.head = 0
+    if (this.nQueued === 0) this.resetQueue()
+    else {
+      trim(this.q0)
+      if (this.gated) this.armRate()
+    }
+    this.wake()
+  }
+
+  /** Resolves the size waiters whose bound now holds, and the idle waiters once idle. */
+  private wake(): void {
+    if (this.sizeWaiters.length > 0) {
+      const queued = this.nQueued
+      const waiting: Waiter[] = []
+      for (const w of this.sizeWaiters) {
+        if (queued < w.below) {
+          w.cleanup?.()
+          w.resolve()
+        } else waiting.push(w)
       }
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
+      this.sizeWaiters = waiting
     }
     if (this.drainWaiters.length > 0 && this.idle()) {
       const waiters = this.drainWaiters
@@ -634,13 +1158,21 @@ export class DetachedPool implements Disposable, AsyncDisposable {
 
   /** A drain deadline with `abortRemaining`: abort what runs, drop what waits. */
   private abortRemaining(reason: unknown): void {
-    const queued = this.queue.slice(this.head)
-    this.queue = []
-    this.head = 0
+    const queued: (DetachedTask | Job)[] = []
+    for (const lane of this.lanes ?? [this.q0]) {
+      for (let i = lane.head; i < lane.items.length; i++) {
+        const entry = lane.items[i]
+        if (entry !== undefined && (typeof entry === 'function' || entry.state !== GONE)) queued.push(entry)
+      }
+    }
+    this.nQueued = 0
+    this.resetQueue()
     for (const entry of queued) {
-      const job = this.toJob(entry!)
+      const job = this.toJob(entry)
       this.nDropped++
-      this.report(job, 'dropped', new DroppedError(`${this.label(job)} dropped: the pool's drain deadline passed before it started`, { cause: reason }))
+      const error = new DroppedError(`${this.label(job)} dropped: the pool's drain deadline passed before it started`, { cause: reason })
+      if (job.call !== undefined) this.settle(job.call, false, error)
+      else this.report(job, 'dropped', error)
     }
     // Collected first: an abort listener may call run(), which links new jobs (not aborted).
     const holding: Job[] = []
@@ -650,5 +1182,29 @@ export class DetachedPool implements Disposable, AsyncDisposable {
   }
 }
 
-// One pool and one job stay alive, so their hidden classes (and the code optimized on them) survive a full GC; see internal/keep-shapes.ts.
-keepShapes(new DetachedPool({ name: 'asyncsafe:kept-shape' }), new Job(() => undefined, undefined, undefined, undefined))
+/** Clears the tombstones (calls cancelled while queued) at the front of `lane`; returns it. */
+function skipGone(lane: Lane): Lane {
+  const items = lane.items
+  let entry = items[lane.head]
+  while (entry !== undefined && typeof entry !== 'function' && entry.state === GONE) {
+    items[lane.head++] = undefined
+    entry = items[lane.head]
+  }
+  return lane
+}
+
+/** Drops a lane's consumed prefix once it is most of the array. */
+function trim(lane: Lane): void {
+  if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
+    lane.items = lane.items.slice(lane.head)
+    lane.head = 0
+  }
+}
+
+// One pool, job, lane and call state stay alive, so their hidden classes (and the code optimized on them) survive a full GC; see internal/keep-shapes.ts.
+keepShapes(
+  new DetachedPool({ name: 'asyncsafe:kept-shape' }),
+  new Job(() => undefined, undefined, undefined, undefined),
+  new Lane(1),
+  new CallState(() => undefined, () => undefined, undefined),
+)

@@ -49,7 +49,7 @@ export function defaultDetachedPool(): DetachedPool {
  * inside the task cannot be bounded by the timeout. See {@link DetachedPool.run}.
  *
  * @param task called as `task(signal)`
- * @param options `name`, `timeoutMs`, `onError` for this task
+ * @param options `name`, `timeoutMs`, `onError`, `priority` for this task (see {@link DetachedRunOptions})
  * @returns `true` if accepted, `false` if dropped or refused
  * @throws TypeError when `task` is not a function
  * @example

@@ -56,7 +56,7 @@ describe('DetachedPool', () => {
     gates[4]!.resolve()
     await pool.drain()
     expect(order).toEqual([0, 1, 2, 3, 4])
-    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, aborted: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0 })
+    expect(pool.stats()).toEqual({ started: 5, succeeded: 5, failed: 0, timedOut: 0, aborted: 0, dropped: 0, refused: 0, running: 0, queued: 0, overdue: 0, paused: false, cancelled: 0, rateLimited: 0 })
     expect(onError).not.toHaveBeenCalled()
   })
 
