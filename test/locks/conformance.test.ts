@@ -35,40 +35,27 @@ interface ExclusiveLock {
   readonly cancellable: boolean
 }
 
+/** A Mutex as an ExclusiveLock. */
+function mutexLock(m: Mutex): ExclusiveLock {
+  return {
+    acquire: (o) => m.lock(o),
+    tryAcquire: () => m.tryLock(),
+    run: (fn, o) => m.runExclusive(fn, o),
+    get locked() {
+      return m.locked
+    },
+    get waiting() {
+      return m.waiting
+    },
+    stats: () => m.stats(),
+    cancellable: true,
+  }
+}
+
 const factories: Record<string, () => ExclusiveLock> = {
-  Mutex: () => {
-    const m = new Mutex({ name: 'conf' })
-    return {
-      acquire: (o) => m.lock(o),
-      tryAcquire: () => m.tryLock(),
-      run: (fn, o) => m.runExclusive(fn, o),
-      get locked() {
-        return m.locked
-      },
-      get waiting() {
-        return m.waiting
-      },
-      stats: () => m.stats(),
-      cancellable: true,
-    }
-  },
+  Mutex: () => mutexLock(new Mutex({ name: 'conf' })),
   // The bare lock: no clock read, no histogram; every ordering and cancellation rule holds.
-  'Mutex (stats: false)': () => {
-    const m = new Mutex({ name: 'conf', stats: false })
-    return {
-      acquire: (o) => m.lock(o),
-      tryAcquire: () => m.tryLock(),
-      run: (fn, o) => m.runExclusive(fn, o),
-      get locked() {
-        return m.locked
-      },
-      get waiting() {
-        return m.waiting
-      },
-      stats: () => m.stats(),
-      cancellable: true,
-    }
-  },
+  'Mutex (stats: false)': () => mutexLock(new Mutex({ name: 'conf', stats: false })),
   'RwLock (write side)': () => {
     const rw = new RwLock({ name: 'conf' })
     return {
