@@ -141,7 +141,7 @@ function checkRatio(option: string, value: unknown): number {
 /** What a `getOrLoadWithStatus` call resolves with (plain `getOrLoad` resolves with the value alone). */
 function result<V>(value: V, status: LoadStatus, refreshing: boolean, error?: unknown): LoadResult<V> {
   const stale = status !== 'hit' && status !== 'loaded'
-  return error === undefined && status !== 'stale-on-error' ? { value, stale, status, refreshing } : { value, stale, status, refreshing, error }
+  return status === 'stale-on-error' ? { value, stale, status, refreshing, error } : { value, stale, status, refreshing }
 }
 
 /**
@@ -159,6 +159,14 @@ function result<V>(value: V, status: LoadStatus, refreshing: boolean, error?: un
  * call queued behind the other) lets two calls of one key overlap, rather than hang.
  * Cancellation: `getOrLoad` callers leave with their `signal` or `timeoutMs`; the
  * loader's signal aborts once every caller left, and that load's result is not stored.
+ *
+ * Stale-while-revalidate (opt-in): with `graceMs`, an expired entry is kept that much
+ * longer; it is no longer live (`get`, `has`, `peek`, `keys()` miss it) but `getOrLoad`
+ * serves it, stale, while one background refresh of the key runs, when that refresh
+ * fails, or when it passes `softTimeoutMs`. With `refreshAheadRatio`, a `getOrLoad` hit
+ * late in an entry's TTL refreshes it in the background. Stale answers are counted in
+ * `stats()` and reported per call by `getOrLoadWithStatus`; refresh failures go to
+ * `onError`. With both options off (the default) nothing of this costs anything.
  *
  * TTL precision: an entry lives at least its full TTL from its `set`, never less. With
  * the default clock, a reading is reused within one synchronous job (at most 1024
@@ -253,8 +261,10 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   /**
    * @param options `capacity` (required, positive integer), `ttlMs`, `onEvict`,
    * `notifyConcurrency` (default 64), `notifyTimeoutMs` (default 5000), `onError`,
-   * `name`, `clock`, `pruneIntervalMs`. Bad values throw a `TypeError`/`RangeError`
-   * naming the option and the value.
+   * `name`, `clock`, `pruneIntervalMs`, `coordinator`, `invalidation`, and for
+   * stale-while-revalidate `graceMs` (default 0), `softTimeoutMs` (default 0),
+   * `refreshAheadRatio` (default off) and `refreshTimeoutMs` (default 30000). Bad values
+   * throw a `TypeError`/`RangeError` naming the option and the value.
    */
   constructor(options: LruTtlCacheOptions<K, V>) {
     if (options === null || typeof options !== 'object') {
@@ -306,14 +316,15 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     void this.pruneExpired()
   }
 
-  /** Number of entries stored (entries that expired but were not found yet included). */
+  /** Number of entries stored: live ones, ones in their grace window, and expired ones not found yet. */
   get size(): number {
     return this.index.size
   }
 
   /**
    * The value of a live entry, marking it most recently used; `undefined` on a miss.
-   * An expired entry is a miss: it is removed and notified `'expired'`. Synchronous.
+   * An expired entry is a miss: it is removed and notified `'expired'`, unless it is in
+   * its grace window (`graceMs`), where it is kept for `getOrLoad` to serve. Synchronous.
    *
    * @example
    * ```ts
@@ -340,7 +351,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * The value of a live entry without touching its recency or the hit/miss stats.
-   * An expired entry found here is removed and notified `'expired'`.
+   * An expired entry found here is removed and notified `'expired'`; one in its grace
+   * window gives `undefined` and is kept.
    *
    * @example
    * ```ts
@@ -354,7 +366,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * Whether a live entry exists, without touching its recency or the stats. An
-   * expired entry found here is removed and notified `'expired'`.
+   * expired entry found here is removed and notified `'expired'`; one in its grace window
+   * gives `false` and is kept.
    *
    * @example
    * ```ts
@@ -398,10 +411,12 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Removes `key`. Resolves with `true` only when a live entry was removed (notified
-   * `'deleted'`), once its notifications settled; an expired entry is removed and
-   * notified `'expired'` and gives `false`; an absent key notifies nothing. A load of
-   * `key` in flight is detached: its callers still get its result, it is not stored.
+   * Removes `key`. Resolves with `true` only when a live entry, or one in its grace
+   * window (a value `getOrLoad` could still serve), was removed (notified `'deleted'`),
+   * once its notifications settled; an expired entry past its grace window is removed and
+   * notified `'expired'` and gives `false`; an absent key notifies nothing. A load or
+   * refresh of `key` in flight is detached: its callers still get its result, it is not
+   * stored.
    *
    * @example
    * ```ts
@@ -422,7 +437,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * Removes every expired entry (notified `'expired'`) and resolves with how many,
-   * once their notifications settled. O(size).
+   * once their notifications settled. Entries in their grace window stay. O(size).
    *
    * @example
    * ```ts
@@ -449,7 +464,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Removes every entry, each notified `'cleared'` (or `'expired'` if it had expired),
+   * Removes every entry, each notified `'cleared'` (or `'expired'` if it had expired
+   * past its grace window),
    * least recently used first, and detaches every load in flight (their results are
    * not stored). Resolves once those notifications settled.
    *
@@ -532,7 +548,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * Keys of the live entries, most recently used first (a snapshot array). Expired
-   * entries found here are removed and notified `'expired'`; recency is unchanged.
+   * entries found here are removed and notified `'expired'`; entries in their grace
+   * window are left out and kept; recency is unchanged.
    *
    * @example
    * ```ts
@@ -546,7 +563,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Values of the live entries, most recently used first (a snapshot array).
+   * Values of the live entries, most recently used first (a snapshot array), like
+   * `keys()`.
    *
    * @example
    * ```ts
@@ -560,7 +578,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * `[key, value]` pairs of the live entries, most recently used first (a snapshot).
+   * `[key, value]` pairs of the live entries, most recently used first (a snapshot),
+   * like `keys()`.
    *
    * @example
    * ```ts
@@ -624,8 +643,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Disposes the cache at once: stops the prune timer, aborts loads in flight (their
-   * callers reject with a `DisposedError`) and clears every entry (notified
+   * Disposes the cache at once: stops the prune timer, aborts loads and refreshes in
+   * flight, detached ones included (their callers reject with a `DisposedError`) and clears every entry (notified
    * `'cleared'`), without waiting for the observers. Idempotent; never throws. A
    * disposed cache stays empty: `set` and `getOrLoad` reject with a `DisposedError`;
    * `get`, `has`, `peek`, `delete`, `clear` and the rest keep working (on nothing).
