@@ -98,14 +98,13 @@ const CACHE_OPTIONS = knownOptions(['capacity', 'ttlMs', 'onEvict', 'notifyConcu
   disposeAfter: 'onEvict',
   onEviction: 'onEvict',
   ttlAutopurge: 'pruneIntervalMs',
-  // lru-cache's and bentocache's names for the stale-while-revalidate options.
-  allowStale: 'graceMs (how long past expiry getOrLoad may serve a stale value)',
-  grace: 'graceMs',
+  // lru-cache's and bentocache's names for the stale-while-revalidate options ('grace' finds 'graceMs' by itself).
+  allowStale: 'graceMs',
   gracePeriod: 'graceMs',
   staleWhileRevalidate: 'graceMs',
-  staleIfError: 'graceMs (a failing refresh serves the stale value within it)',
+  staleIfError: 'graceMs',
   timeout: 'softTimeoutMs',
-  hardTimeout: 'getOrLoad({ timeoutMs }) (each caller\'s own bound) and refreshTimeoutMs (the background refresh\'s)',
+  hardTimeout: 'refreshTimeoutMs, or timeoutMs per getOrLoad call',
   earlyExpiration: 'refreshAheadRatio',
   refreshAhead: 'refreshAheadRatio',
 })

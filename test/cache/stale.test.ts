@@ -67,7 +67,8 @@ describe('validation', () => {
     expect(() => new LruTtlCache({ capacity: 1, gracePeriod: 5 } as never)).toThrow(/"gracePeriod" \(did you mean "graceMs"\?\)/)
     expect(() => new LruTtlCache({ capacity: 1, timeout: 5 } as never)).toThrow(/"timeout" \(did you mean "softTimeoutMs"\?\)/)
     expect(() => new LruTtlCache({ capacity: 1, earlyExpiration: 0.8 } as never)).toThrow(/did you mean "refreshAheadRatio"/)
-    expect(() => new LruTtlCache({ capacity: 1, allowStale: true } as never)).toThrow(/graceMs/)
+    expect(() => new LruTtlCache({ capacity: 1, allowStale: true } as never)).toThrow(/"allowStale" \(did you mean "graceMs"\?\)/)
+    expect(() => new LruTtlCache({ capacity: 1, grace: 5 } as never)).toThrow(/"grace" \(did you mean "graceMs"\?\)/)
   })
 
   it('rejects bad per-call options without loading', async () => {
