@@ -42,19 +42,21 @@
 
 import { DisposedError, TimeoutError } from '../errors.js'
 import { Flight } from '../internal/flight.js'
-import { checkFunction, checkNonNegativeFinite, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkPositiveInteger, checkSignal, checkTimeout, describe, knownOptions } from '../internal/validate.js'
-import type { OnError } from '../internal/report.js'
+import { checkFunction, checkNonNegativeFinite, checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkPositiveInteger, checkSignal, checkTimeout, describe, knownOptions } from '../internal/validate.js'
+import { reportError, type OnError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { NotificationDispatcher, RESOLVED } from './NotificationDispatcher.js'
 import type { FlightCoordinator } from '../tasks/coordinator.js'
 import type { InvalidationEvent, InvalidationLink } from './invalidation.js'
-import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
+import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LoadResult, LoadStatus, LruTtlCacheOptions, SetOptions } from './types.js'
 import type { AbortSignal } from '../internal/types.js'
 
 /** Default bound on observer calls running at once (see the README, Cache: Defaults, and why). */
 export const DEFAULT_NOTIFY_CONCURRENCY = 64
 /** Default time an observer call may take before its signal aborts and its slot is freed (ms). */
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 5_000
+/** Default bound on a background refresh (ms): work nobody awaits is always bounded. */
+const DEFAULT_REFRESH_TIMEOUT_MS = 30_000
 
 const NIL = -1
 const INITIAL_SLOTS = 16
@@ -85,7 +87,7 @@ export function setNativeClockForTesting(source?: { now(): number }): void {
 
 // Unknown option keys are refused, naming the likely intended one (lru-cache's names included).
 const NO_SIZE = 'capacity (a count of entries; there is no size-based bound)'
-const CACHE_OPTIONS = knownOptions(['capacity', 'ttlMs', 'onEvict', 'notifyConcurrency', 'notifyTimeoutMs', 'onError', 'name', 'clock', 'pruneIntervalMs', 'coordinator', 'invalidation'], {
+const CACHE_OPTIONS = knownOptions(['capacity', 'ttlMs', 'onEvict', 'notifyConcurrency', 'notifyTimeoutMs', 'onError', 'name', 'clock', 'pruneIntervalMs', 'coordinator', 'invalidation', 'graceMs', 'softTimeoutMs', 'refreshAheadRatio', 'refreshTimeoutMs'], {
   max: 'capacity',
   maxEntries: 'capacity',
   size: 'capacity',
@@ -96,9 +98,18 @@ const CACHE_OPTIONS = knownOptions(['capacity', 'ttlMs', 'onEvict', 'notifyConcu
   disposeAfter: 'onEvict',
   onEviction: 'onEvict',
   ttlAutopurge: 'pruneIntervalMs',
+  // lru-cache's and bentocache's names for the stale-while-revalidate options ('grace' finds 'graceMs' by itself).
+  allowStale: 'graceMs',
+  gracePeriod: 'graceMs',
+  staleWhileRevalidate: 'graceMs',
+  staleIfError: 'graceMs',
+  timeout: 'softTimeoutMs',
+  hardTimeout: 'refreshTimeoutMs, or timeoutMs per getOrLoad call',
+  earlyExpiration: 'refreshAheadRatio',
+  refreshAhead: 'refreshAheadRatio',
 })
 const SET_OPTIONS = knownOptions(['ttlMs'], { ttl: 'ttlMs' })
-const GET_OR_LOAD_OPTIONS = knownOptions(['signal', 'timeoutMs', 'ttlMs'], { ttl: 'ttlMs', timeout: 'timeoutMs' })
+const GET_OR_LOAD_OPTIONS = knownOptions(['signal', 'timeoutMs', 'ttlMs', 'softTimeoutMs', 'allowStale'], { ttl: 'ttlMs', timeout: 'timeoutMs', hardTimeout: 'timeoutMs', graceMs: 'graceMs is a cache option: new LruTtlCache({ graceMs })' })
 
 function prune(cache: { pruneTick(): void }): void {
   cache.pruneTick()
@@ -119,6 +130,19 @@ function checkTtl(option: string, value: unknown): number | undefined {
   return checkNonNegativeFinite(option, value)
 }
 
+/** A fraction of a TTL, strictly between 0 and 1. */
+function checkRatio(option: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`asyncsafe: ${option} must be a number between 0 and 1 (exclusive), received ${describe(value)}`)
+  if (!(value > 0 && value < 1)) throw new RangeError(`asyncsafe: ${option} must be a number between 0 and 1 (exclusive), received ${describe(value)}`)
+  return value
+}
+
+/** What a `getOrLoadWithStatus` call resolves with (plain `getOrLoad` resolves with the value alone). */
+function result<V>(value: V, status: LoadStatus, refreshing: boolean, error?: unknown): LoadResult<V> {
+  const stale = status !== 'hit' && status !== 'loaded'
+  return status === 'stale-on-error' ? { value, stale, status, refreshing, error } : { value, stale, status, refreshing }
+}
+
 /**
  * A bounded LRU cache with per-entry TTLs whose state changes are synchronous and
  * complete before any observer runs. Removals (`'evicted' | 'expired' | 'deleted' |
@@ -134,6 +158,14 @@ function checkTtl(option: string, value: unknown): number | undefined {
  * call queued behind the other) lets two calls of one key overlap, rather than hang.
  * Cancellation: `getOrLoad` callers leave with their `signal` or `timeoutMs`; the
  * loader's signal aborts once every caller left, and that load's result is not stored.
+ *
+ * Stale-while-revalidate (opt-in): with `graceMs`, an expired entry is kept that much
+ * longer; it is no longer live (`get`, `has`, `peek`, `keys()` miss it) but `getOrLoad`
+ * serves it, stale, while one background refresh of the key runs, when that refresh
+ * fails, or when it passes `softTimeoutMs`. With `refreshAheadRatio`, a `getOrLoad` hit
+ * late in an entry's TTL refreshes it in the background. Stale answers are counted in
+ * `stats()` and reported per call by `getOrLoadWithStatus`; refresh failures go to
+ * `onError`. With both options off (the default) nothing of this costs anything.
  *
  * TTL precision: an entry lives at least its full TTL from its `set`, never less. With
  * the default clock, a reading is reused within one synchronous job (at most 1024
@@ -176,6 +208,15 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private readonly flights = new Map<K, Flight<V>>()
   private readonly coordinator: FlightCoordinator<K> | undefined
   private readonly invalidation: InvalidationLink<K> | undefined
+  // Stale-while-revalidate (all off by default: graceMs 0, refreshAhead 0).
+  private readonly graceMs: number
+  private readonly softTimeoutMs: number
+  private readonly refreshAhead: number
+  private readonly refreshTimeoutMs: number | undefined
+  /** Each slot's TTL (Infinity: none), kept only with `refreshAheadRatio`. */
+  private ttlAt: Float64Array | undefined
+  /** Refreshes still running, detached or not: dispose aborts them (no timer outlives the cache). */
+  private readonly refreshing = new Set<Flight<V>>()
 
   // Statistics, updated inside the state changes.
   private hits = 0
@@ -189,6 +230,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   private replaced = 0
   private cleared = 0
   private invalidated = 0
+  private staleHits = 0
+  private staleOnError = 0
+  private staleOnTimeout = 0
+  private refreshes = 0
+  private refreshErrors = 0
 
   // The remembered clock reading (see the module comment).
   private reading = 0
@@ -214,8 +260,10 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   /**
    * @param options `capacity` (required, positive integer), `ttlMs`, `onEvict`,
    * `notifyConcurrency` (default 64), `notifyTimeoutMs` (default 5000), `onError`,
-   * `name`, `clock`, `pruneIntervalMs`. Bad values throw a `TypeError`/`RangeError`
-   * naming the option and the value.
+   * `name`, `clock`, `pruneIntervalMs`, `coordinator`, `invalidation`, and for
+   * stale-while-revalidate `graceMs` (default 0), `softTimeoutMs` (default 0),
+   * `refreshAheadRatio` (default off) and `refreshTimeoutMs` (default 30000). Bad values
+   * throw a `TypeError`/`RangeError` naming the option and the value.
    */
   constructor(options: LruTtlCacheOptions<K, V>) {
     if (options === null || typeof options !== 'object') {
@@ -231,6 +279,10 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.name = checkOptionalString('name', options.name)
     this.clock = checkOptionalFunction<() => number>('clock', options.clock)
     const pruneIntervalMs = options.pruneIntervalMs === undefined ? undefined : checkPositiveFinite('pruneIntervalMs', options.pruneIntervalMs)
+    this.graceMs = checkTimeout('graceMs', options.graceMs) ?? (options.graceMs === undefined ? 0 : Infinity)
+    this.softTimeoutMs = checkTimeout('softTimeoutMs', options.softTimeoutMs) ?? (options.softTimeoutMs === undefined ? 0 : Infinity)
+    this.refreshAhead = options.refreshAheadRatio === undefined ? 0 : checkRatio('refreshAheadRatio', options.refreshAheadRatio)
+    this.refreshTimeoutMs = options.refreshTimeoutMs === undefined ? DEFAULT_REFRESH_TIMEOUT_MS : checkTimeout('refreshTimeoutMs', options.refreshTimeoutMs)
     if (options.coordinator !== undefined) checkFunction('coordinator.run', (options.coordinator as { run?: unknown }).run)
     this.coordinator = options.coordinator
     if (options.invalidation !== undefined) {
@@ -249,6 +301,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.next = new Int32Array(slots)
     this.prev = new Int32Array(slots)
     this.expires = new Float64Array(slots)
+    if (this.refreshAhead !== 0) this.ttlAt = new Float64Array(slots)
     this.dispatcher = new NotificationDispatcher<K, V>({ concurrency, timeoutMs, onError: this.onError, name: this.name })
     if (onEvict !== undefined) this.dispatcher.subscribe(onEvict)
     this.pruneIntervalMs = pruneIntervalMs
@@ -262,14 +315,15 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     void this.pruneExpired()
   }
 
-  /** Number of entries stored (entries that expired but were not found yet included). */
+  /** Number of entries stored: live ones, ones in their grace window, and expired ones not found yet. */
   get size(): number {
     return this.index.size
   }
 
   /**
    * The value of a live entry, marking it most recently used; `undefined` on a miss.
-   * An expired entry is a miss: it is removed and notified `'expired'`. Synchronous.
+   * An expired entry is a miss: it is removed and notified `'expired'`, unless it is in
+   * its grace window (`graceMs`), where it is kept for `getOrLoad` to serve. Synchronous.
    *
    * @example
    * ```ts
@@ -285,7 +339,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const exp = this.expires[i]!
     if (exp !== Infinity && !this.isLive(i, exp)) {
       this.misses++
-      this.removeFound(i)
+      // An entry in its grace window stays for getOrLoad; only a dead one is removed.
+      if (this.graceMs === 0 || !this.isHeld(i, exp)) this.removeFound(i)
       return undefined
     }
     this.hits++
@@ -295,7 +350,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * The value of a live entry without touching its recency or the hit/miss stats.
-   * An expired entry found here is removed and notified `'expired'`.
+   * An expired entry found here is removed and notified `'expired'`; one in its grace
+   * window gives `undefined` and is kept.
    *
    * @example
    * ```ts
@@ -309,7 +365,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * Whether a live entry exists, without touching its recency or the stats. An
-   * expired entry found here is removed and notified `'expired'`.
+   * expired entry found here is removed and notified `'expired'`; one in its grace window
+   * gives `false` and is kept.
    *
    * @example
    * ```ts
@@ -353,10 +410,12 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Removes `key`. Resolves with `true` only when a live entry was removed (notified
-   * `'deleted'`), once its notifications settled; an expired entry is removed and
-   * notified `'expired'` and gives `false`; an absent key notifies nothing. A load of
-   * `key` in flight is detached: its callers still get its result, it is not stored.
+   * Removes `key`. Resolves with `true` only when a live entry, or one in its grace
+   * window (a value `getOrLoad` could still serve), was removed (notified `'deleted'`),
+   * once its notifications settled; an expired entry past its grace window is removed and
+   * notified `'expired'` and gives `false`; an absent key notifies nothing. A load or
+   * refresh of `key` in flight is detached: its callers still get its result, it is not
+   * stored.
    *
    * @example
    * ```ts
@@ -369,7 +428,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const i = this.index.get(key)
     if (i === undefined) return Promise.resolve(false)
     const exp = this.expires[i]!
-    const live = exp === Infinity || this.isLive(i, exp)
+    const live = exp === Infinity || this.isHeld(i, exp)
     this.remove(i, live ? 'deleted' : 'expired')
     const done = this.dispatcher.take()
     return done === RESOLVED ? Promise.resolve(live) : done.then(() => live)
@@ -377,7 +436,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * Removes every expired entry (notified `'expired'`) and resolves with how many,
-   * once their notifications settled. O(size).
+   * once their notifications settled. Entries in their grace window stay. O(size).
    *
    * @example
    * ```ts
@@ -388,10 +447,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     let removed = 0
     if (this.index.size !== 0) {
       const now = this.now()
+      const grace = this.graceMs
       let i = this.tail
       while (i !== NIL) {
         const before = this.prev[i]!
-        if (this.expires[i]! < now) {
+        if (this.expires[i]! + grace < now) {
           this.remove(i, 'expired')
           removed++
         }
@@ -403,7 +463,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Removes every entry, each notified `'cleared'` (or `'expired'` if it had expired),
+   * Removes every entry, each notified `'cleared'` (or `'expired'` if it had expired
+   * past its grace window),
    * least recently used first, and detaches every load in flight (their results are
    * not stored). Resolves once those notifications settled.
    *
@@ -429,43 +490,43 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * load (its callers still get its result; it is not stored). Once the cache was
    * disposed it rejects with a `DisposedError` without calling the loader.
    *
+   * Stale-while-revalidate (off unless the cache has `graceMs` or `refreshAheadRatio`):
+   * an entry in its grace window starts (or joins) one background refresh of the key,
+   * and the caller is served the stale value at once (`softTimeoutMs` 0, the default),
+   * when the refresh passes its `softTimeoutMs` or `timeoutMs`, or when the refresh
+   * fails; a refresh that settles first serves its fresh value. The refresh goes on in the
+   * background up to `refreshTimeoutMs` and stores its value when it succeeds (the stale
+   * value is then notified `'replaced'`). With `refreshAheadRatio`, a hit on an entry past
+   * that fraction of its TTL also starts a background refresh. Every stale answer is
+   * counted (`staleHits`, `staleOnError`, `staleOnTimeout`); to see it per call, use
+   * {@link getOrLoadWithStatus}. `allowStale: false` makes a stale entry a plain miss for
+   * that caller.
+   *
    * @example
    * ```ts
    * const user = await cache.getOrLoad(id, (key, { signal }) => db.users.find(key, { signal }), { signal: req.signal })
    * ```
    */
   getOrLoad(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<V> {
-    let signal: AbortSignal | undefined
-    let timeoutMs: number | undefined
-    let ttl = this.defaultTtl
-    try {
-      checkFunction('loader', loader)
-      const o = checkOptions<GetOrLoadOptions>('LruTtlCache.getOrLoad: options', options, GET_OR_LOAD_OPTIONS)
-      signal = checkSignal('signal', o.signal)
-      timeoutMs = checkTimeout('timeoutMs', o.timeoutMs)
-      if (o.ttlMs !== undefined) ttl = checkTtl('ttlMs', o.ttlMs)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.disposed) return Promise.reject(disposedError('getOrLoad'))
-    const i = this.liveIndex(key)
-    if (i !== NIL) {
-      this.hits++
-      if (i !== this.head) this.moveToHead(i)
-      return Promise.resolve(this.valueAt[i] as V)
-    }
-    this.misses++
-    if (timeoutMs === 0) return Promise.reject(new TimeoutError('asyncsafe cache getOrLoad: timeoutMs 0 and no live entry', { timeoutMs: 0 }))
-    // The map holds only loads still running: a settled one leaves it in its onDone.
-    let flight = this.flights.get(key)
-    if (flight !== undefined) {
-      this.coalesced++
-    } else {
-      this.loads++
-      flight = this.startLoad(key, loader, ttl)
-    }
-    return timeoutMs === undefined ? flight.join(signal) : this.joinWithTimeout(flight, signal, timeoutMs)
+    return this.lookup(key, loader, options, false) as Promise<V>
+  }
+
+  /**
+   * `getOrLoad` that also says where the value came from: resolves with `{ value, stale,
+   * status, refreshing, error? }` (see {@link LoadResult}), so a caller can tell a stale
+   * answer (`stale: true`; `status` `'stale'`, `'stale-on-timeout'` or `'stale-on-error'`
+   * with the refresh's `error`) from a fresh one (`'hit'`, `'loaded'`). Same loads, same
+   * single flight, same rejections and same stats as `getOrLoad`.
+   *
+   * @example
+   * ```ts
+   * const cache = new LruTtlCache<string, Rates>({ capacity: 10, ttlMs: 60_000, graceMs: 3_600_000, softTimeoutMs: 100 })
+   * const { value, stale, status, error } = await cache.getOrLoadWithStatus('EUR', fetchRates)
+   * if (stale) log.warn({ status, error }, 'serving stale exchange rates')
+   * ```
+   */
+  getOrLoadWithStatus(key: K, loader: Loader<K, V>, options?: GetOrLoadOptions): Promise<LoadResult<V>> {
+    return this.lookup(key, loader, options, true) as Promise<LoadResult<V>>
   }
 
   /**
@@ -486,7 +547,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
 
   /**
    * Keys of the live entries, most recently used first (a snapshot array). Expired
-   * entries found here are removed and notified `'expired'`; recency is unchanged.
+   * entries found here are removed and notified `'expired'`; entries in their grace
+   * window are left out and kept; recency is unchanged.
    *
    * @example
    * ```ts
@@ -500,7 +562,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Values of the live entries, most recently used first (a snapshot array).
+   * Values of the live entries, most recently used first (a snapshot array), like
+   * `keys()`.
    *
    * @example
    * ```ts
@@ -514,7 +577,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * `[key, value]` pairs of the live entries, most recently used first (a snapshot).
+   * `[key, value]` pairs of the live entries, most recently used first (a snapshot),
+   * like `keys()`.
    *
    * @example
    * ```ts
@@ -550,6 +614,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       loads: this.loads,
       loadErrors: this.loadErrors,
       coalesced: this.coalesced,
+      staleHits: this.staleHits,
+      staleOnError: this.staleOnError,
+      staleOnTimeout: this.staleOnTimeout,
+      refreshes: this.refreshes,
+      refreshErrors: this.refreshErrors,
       evictions: { evicted: this.evicted, expired: this.expired, deleted: this.deleted, replaced: this.replaced, cleared: this.cleared, invalidated: this.invalidated },
       observerErrors: d.errors,
       observerTimeouts: d.timeouts,
@@ -573,8 +642,8 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Disposes the cache at once: stops the prune timer, aborts loads in flight (their
-   * callers reject with a `DisposedError`) and clears every entry (notified
+   * Disposes the cache at once: stops the prune timer, aborts loads and refreshes in
+   * flight, detached ones included (their callers reject with a `DisposedError`) and clears every entry (notified
    * `'cleared'`), without waiting for the observers. Idempotent; never throws. A
    * disposed cache stays empty: `set` and `getOrLoad` reject with a `DisposedError`;
    * `get`, `has`, `peek`, `delete`, `clear` and the rest keep working (on nothing).
@@ -613,7 +682,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.invalidation?.[Symbol.dispose]()
     disarmTimer(this.pruneTimer)
     this.pruneTimer = undefined
-    const flights = [...this.flights.values()]
+    const flights = [...this.flights.values(), ...this.refreshing]
     if (flights.length !== 0) {
       const reason = (this.disposeReason = new DisposedError('The cache was disposed while this load was in flight'))
       for (const f of flights) f.abort(reason)
@@ -698,16 +767,33 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     return this.now() <= this.expires[i]!
   }
 
-  /** Index of a live entry, removing it (notified 'expired') if it expired; NIL otherwise. */
+  /**
+   * Index of a live entry; NIL otherwise, removing the entry (notified 'expired') if it
+   * expired and is past its grace window too.
+   */
   private liveIndex(key: K): number {
     const i = this.index.get(key)
     if (i === undefined) return NIL
     const exp = this.expires[i]!
     if (exp !== Infinity && !this.isLive(i, exp)) {
-      this.removeFound(i)
+      if (this.graceMs === 0 || !this.isHeld(i, exp)) this.removeFound(i)
       return NIL
     }
     return i
+  }
+
+  /**
+   * Whether the entry in slot `i`, expiring at `exp` (finite), is still held: live, or
+   * expired but within its grace window (servable stale). Without grace, `isLive`.
+   */
+  private isHeld(i: number, exp: number): boolean {
+    const grace = this.graceMs
+    if (grace === 0) return this.isLive(i, exp)
+    if (this.readingUses > 0 && exp + grace - this.reading > STALE_SLACK_MS) {
+      this.readingUses--
+      return true
+    }
+    return this.now() <= this.expires[i]! + grace
   }
 
   /** Removes an expired entry found by a synchronous read; its notification's promise is nobody's. */
@@ -722,9 +808,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     if (i !== undefined) {
       const oldExp = this.expires[i]!
       const old = this.valueAt[i] as V
-      const wasLive = oldExp === Infinity || this.isLive(i, oldExp)
+      // An entry in its grace window is still held: its value is 'replaced', not 'expired'.
+      const wasLive = oldExp === Infinity || this.isHeld(i, oldExp)
       this.valueAt[i] = value
       this.expires[i] = this.expiryFor(i, ttl)
+      if (this.ttlAt !== undefined) this.ttlAt[i] = ttl ?? Infinity
       if (i !== this.head) this.moveToHead(i)
       if (!wasLive) {
         // Counted, but the very same value stored again is not notified: an observer
@@ -740,12 +828,13 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     if (this.index.size === this.capacity) {
       const victim = this.tail
       const vexp = this.expires[victim]!
-      this.remove(victim, vexp === Infinity || this.isLive(victim, vexp) ? 'evicted' : 'expired')
+      this.remove(victim, vexp === Infinity || this.isHeld(victim, vexp) ? 'evicted' : 'expired')
     }
     const slot = this.allocate()
     this.keyAt[slot] = key
     this.valueAt[slot] = value
     this.expires[slot] = this.expiryFor(slot, ttl)
+    if (this.ttlAt !== undefined) this.ttlAt[slot] = ttl ?? Infinity
     this.index.set(key, slot)
     this.prev[slot] = NIL
     this.next[slot] = this.head
@@ -771,6 +860,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const expires = new Float64Array(size)
     expires.set(this.expires)
     this.expires = expires
+    if (this.ttlAt !== undefined) {
+      const ttls = new Float64Array(size)
+      ttls.set(this.ttlAt)
+      this.ttlAt = ttls
+    }
   }
 
   private moveToHead(i: number): void {
@@ -812,7 +906,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       let i = this.tail
       while (i !== NIL) {
         const before = this.prev[i]!
-        this.remove(i, this.expires[i]! < now ? 'expired' : 'invalidated')
+        this.remove(i, this.expires[i]! + this.graceMs < now ? 'expired' : 'invalidated')
         i = before
       }
     } else {
@@ -821,7 +915,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       const i = this.index.get(event.key)
       if (i === undefined) return
       const exp = this.expires[i]!
-      this.remove(i, exp === Infinity || this.isLive(i, exp) ? 'invalidated' : 'expired')
+      this.remove(i, exp === Infinity || this.isHeld(i, exp) ? 'invalidated' : 'expired')
     }
     void this.dispatcher.take()
   }
@@ -833,23 +927,28 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     let i = this.tail
     while (i !== NIL) {
       const before = this.prev[i]!
-      this.remove(i, this.expires[i]! < now ? 'expired' : 'cleared')
+      this.remove(i, this.expires[i]! + this.graceMs < now ? 'expired' : 'cleared')
       i = before
     }
   }
 
-  /** Calls `visit` for each live entry, most recently used first, removing expired ones. */
+  /**
+   * Calls `visit` for each live entry, most recently used first, removing expired ones
+   * past their grace window (entries in it are skipped, not removed).
+   */
   private sweep(visit: (i: number) => void): void {
     if (this.index.size === 0) return
     const now = this.now()
+    const grace = this.graceMs
     let i = this.head
     let removedAny = false
     while (i !== NIL) {
       const after = this.next[i]!
-      if (this.expires[i]! < now) {
+      const exp = this.expires[i]!
+      if (exp + grace < now) {
         this.remove(i, 'expired')
         removedAny = true
-      } else {
+      } else if (exp >= now) {
         visit(i)
       }
       i = after
@@ -857,11 +956,21 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     if (removedAny) void this.dispatcher.take()
   }
 
-  private startLoad(key: K, loader: Loader<K, V>, ttl: number | undefined): Flight<V> {
+  /**
+   * Starts a load of `key` and lists it as the key's flight. A `refresh` (the key still
+   * holds a value: stale in its grace window, or live for an early refresh) is owned:
+   * callers leaving do not abandon it, since its result is wanted whoever waits, and
+   * `refreshTimeoutMs` bounds it instead; its failure is counted and reported.
+   */
+  private startLoad(key: K, loader: Loader<K, V>, ttl: number | undefined, refresh = false): Flight<V> {
     const flight = new Flight<V>({
+      owned: refresh,
+      timeoutMs: refresh ? this.refreshTimeoutMs : undefined,
+      label: 'asyncsafe cache refresh',
       onDone: (f) => {
         const current = this.flights.get(key) === f
         if (current) this.flights.delete(key)
+        if (refresh) this.refreshing.delete(f)
         if (f.state === 'fulfilled') {
           // A detached (set/delete/clear during the load) or abandoned load is not stored.
           if (current) {
@@ -870,13 +979,161 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
           }
         } else if (f.state === 'rejected' && (this.disposeReason === undefined || f.error !== this.disposeReason)) {
           this.loadErrors++
+          if (refresh) {
+            this.refreshErrors++
+            // Nobody awaits a refresh's failure: report it, never from inside a cache call.
+            const error = f.error
+            queueMicrotask(() => {
+              reportError(this.onError, error, { area: 'cache', event: 'refresh-error', name: this.name, key })
+            })
+          }
         }
       },
     })
     this.flights.set(key, flight)
+    if (refresh) this.refreshing.add(flight)
     const coordinator = this.coordinator
     flight.start(coordinator === undefined ? (signal) => loader(key, { signal }) : (signal) => coordinator.run(key, (s) => loader(key, { signal: s }), signal))
     return flight
+  }
+
+  /** `getOrLoad` (`status` false: resolves with the value) and `getOrLoadWithStatus` (resolves with a LoadResult). */
+  private lookup(key: K, loader: Loader<K, V>, options: GetOrLoadOptions | undefined, status: boolean): Promise<V | LoadResult<V>> {
+    let signal: AbortSignal | undefined
+    let timeoutMs: number | undefined
+    let ttl = this.defaultTtl
+    let soft = this.softTimeoutMs
+    let allowStale = true
+    try {
+      checkFunction('loader', loader)
+      if (options !== undefined) {
+        const o = checkOptions<GetOrLoadOptions>(status ? 'LruTtlCache.getOrLoadWithStatus: options' : 'LruTtlCache.getOrLoad: options', options, GET_OR_LOAD_OPTIONS)
+        signal = checkSignal('signal', o.signal)
+        timeoutMs = checkTimeout('timeoutMs', o.timeoutMs)
+        if (o.ttlMs !== undefined) ttl = checkTtl('ttlMs', o.ttlMs)
+        if (o.softTimeoutMs !== undefined) soft = checkTimeout('softTimeoutMs', o.softTimeoutMs) ?? Infinity
+        if (o.allowStale !== undefined) allowStale = checkOptionalBoolean('allowStale', o.allowStale)!
+      }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (this.disposed) return Promise.reject(disposedError(status ? 'getOrLoadWithStatus' : 'getOrLoad'))
+    let staleAt = NIL
+    const i = this.index.get(key)
+    if (i !== undefined) {
+      const exp = this.expires[i]!
+      if (exp === Infinity || this.isLive(i, exp)) {
+        this.hits++
+        if (i !== this.head) this.moveToHead(i)
+        const value = this.valueAt[i] as V
+        const refreshing = this.refreshAhead !== 0 && exp !== Infinity && this.refreshAheadOf(key, i, loader, ttl)
+        return Promise.resolve(status ? result(value, 'hit', refreshing) : value)
+      }
+      if (this.graceMs !== 0 && this.isHeld(i, exp)) staleAt = i
+      else this.removeFound(i)
+    }
+    this.misses++
+    // The map holds only loads still running: a settled one leaves it in its onDone.
+    let flight = this.flights.get(key)
+    if (staleAt !== NIL && allowStale) {
+      const stale = this.valueAt[staleAt] as V
+      if (staleAt !== this.head) this.moveToHead(staleAt)
+      if (flight !== undefined) {
+        this.coalesced++
+      } else {
+        this.loads++
+        this.refreshes++
+        flight = this.startLoad(key, loader, ttl, true)
+        // A loader that settled synchronously: its value (stored now), or the stale one.
+        if (flight.state === 'fulfilled') return Promise.resolve(status ? result(flight.value as V, 'loaded', false) : (flight.value as V))
+      }
+      return this.waitOrStale(flight, stale, Math.min(soft, timeoutMs ?? Infinity), signal, status)
+    }
+    if (timeoutMs === 0) return Promise.reject(new TimeoutError('asyncsafe cache getOrLoad: timeoutMs 0 and no live entry', { timeoutMs: 0 }))
+    if (flight !== undefined) {
+      this.coalesced++
+    } else {
+      this.loads++
+      // A stale entry this caller may not be served (allowStale: false) is refreshed all the same.
+      if (staleAt !== NIL) this.refreshes++
+      flight = this.startLoad(key, loader, ttl, staleAt !== NIL)
+    }
+    const joined = timeoutMs === undefined ? flight.join(signal) : this.joinWithTimeout(flight, signal, timeoutMs)
+    return status ? joined.then((value) => result(value, 'loaded', false)) : joined
+  }
+
+  /**
+   * Early refresh: a hit on the live entry in slot `i` past `refreshAheadRatio` of its TTL
+   * starts one background refresh (unless one runs). Whether a refresh is running after.
+   */
+  private refreshAheadOf(key: K, i: number, loader: Loader<K, V>, ttl: number | undefined): boolean {
+    const running = this.flights.size === 0 ? undefined : this.flights.get(key)
+    if (running !== undefined) return running.running
+    const entryTtl = this.ttlAt![i]!
+    if (entryTtl === Infinity || this.now() < this.expires[i]! - entryTtl * (1 - this.refreshAhead)) return false
+    this.loads++
+    this.refreshes++
+    return this.startLoad(key, loader, ttl, true).running
+  }
+
+  /**
+   * A caller holding `stale` waits for `flight` at most `waitMs` (its soft timeout, or its
+   * own `timeoutMs` if sooner): the fresh value if the refresh succeeds first, else the
+   * stale one (counted). Its `signal` still rejects it with `signal.reason`, and a load
+   * aborted by dispose with the `DisposedError`. The refresh is owned: leaving never
+   * aborts it.
+   */
+  private waitOrStale(flight: Flight<V>, stale: V, waitMs: number, signal: AbortSignal | undefined, status: boolean): Promise<V | LoadResult<V>> {
+    const settled = flight.state
+    if (settled === 'rejected' || settled === 'abandoned') {
+      // A loader that failed synchronously.
+      if (this.disposeReason !== undefined && flight.error === this.disposeReason) return Promise.reject(flight.error)
+      this.staleHits++
+      this.staleOnError++
+      return Promise.resolve(status ? result(stale, 'stale-on-error', false, flight.error) : stale)
+    }
+    if (waitMs === 0) {
+      this.staleHits++
+      return Promise.resolve(status ? result(stale, 'stale', true) : stale)
+    }
+    return new Promise<V | LoadResult<V>>((resolve, reject) => {
+      let done = false
+      let timer: TimerHandle | undefined
+      const finish = (): boolean => {
+        if (done) return false
+        done = true
+        disarmTimer(timer)
+        signal?.removeEventListener('abort', onAbort)
+        return true
+      }
+      const onAbort = (): void => {
+        if (finish()) reject(signal!.reason)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      timer = armTimer(waitMs, () => {
+        timer = undefined
+        if (!finish()) return
+        this.staleHits++
+        this.staleOnTimeout++
+        resolve(status ? result(stale, 'stale-on-timeout', flight.running) : stale)
+      })
+      flight.join().then(
+        (value) => {
+          if (finish()) resolve(status ? result(value, 'loaded', false) : value)
+        },
+        (error: unknown) => {
+          if (!finish()) return
+          if (this.disposeReason !== undefined && error === this.disposeReason) {
+            reject(error)
+            return
+          }
+          this.staleHits++
+          this.staleOnError++
+          resolve(status ? result(stale, 'stale-on-error', false, error) : stale)
+        },
+      )
+    })
   }
 
   private joinWithTimeout(flight: Flight<V>, signal: AbortSignal | undefined, timeoutMs: number): Promise<V> {

@@ -12,6 +12,8 @@ export type {
   EvictionEvent,
   EvictionObserver,
   GetOrLoadOptions,
+  LoadResult,
+  LoadStatus,
   Loader,
   LruTtlCacheOptions,
   ObserverContext,

@@ -123,6 +123,70 @@ export interface LruTtlCacheOptions<K, V> {
    * (`'invalidated'`). Left on dispose.
    */
   readonly invalidation?: InvalidationChannel<K> | undefined
+  /**
+   * Grace period (ms, a non-negative number or `Infinity`; default 0 = off): how long
+   * past its expiry an entry is kept so that `getOrLoad` may still serve it, *stale*,
+   * while one refresh of the key runs (stale-while-revalidate), when that refresh fails
+   * (stale-if-error) or when it takes longer than `softTimeoutMs`.
+   *
+   * An entry in its grace window is not live: `get` misses it, and `has`, `peek`,
+   * `keys()`, `values()` and `entries()` do not show it, but none of them removes it.
+   * It still takes a place (`size`, capacity) and leaves exactly once, notified with the
+   * cause of its real departure: `'replaced'` by its refresh (or a `set`), `'evicted'`,
+   * `'deleted'`, `'cleared'`, `'invalidated'`, or `'expired'` once the grace period is
+   * over too. Entries without a TTL never expire, so grace does not concern them.
+   *
+   * @example
+   * ```ts
+   * // Fresh for 1 minute, then served stale for up to 10 more while one refresh runs.
+   * const cache = new LruTtlCache<string, User>({ capacity: 1000, ttlMs: 60_000, graceMs: 600_000 })
+   * ```
+   */
+  readonly graceMs?: number | undefined
+  /**
+   * How long (ms) a `getOrLoad` caller that holds a stale value (an entry in its grace
+   * window) waits for the refresh before it is served the stale value instead; the
+   * refresh goes on in the background and stores its value when it succeeds. `0` (the
+   * default) serves the stale value at once: plain stale-while-revalidate. `Infinity`
+   * waits for the refresh and serves the stale value only if the refresh fails
+   * (stale-if-error). A failing refresh serves the stale value whatever this is.
+   * Overridable per call (`getOrLoad`'s `softTimeoutMs`). Without `graceMs` no entry is
+   * ever stale, and this has no effect.
+   *
+   * @example
+   * ```ts
+   * // Wait up to 50 ms for a fresh value, else answer with the stale one.
+   * const cache = new LruTtlCache<string, Rate>({ capacity: 100, ttlMs: 5_000, graceMs: 60_000, softTimeoutMs: 50 })
+   * ```
+   */
+  readonly softTimeoutMs?: number | undefined
+  /**
+   * Early refresh, as a fraction of an entry's TTL (a number with `0 < ratio < 1`;
+   * default off). A `getOrLoad` hit on an entry older than `ratio × ttl` returns the
+   * (still fresh) value at once and starts one background refresh of the key, so a
+   * busy key is reloaded before it expires and callers never wait for it. Counted in
+   * `refreshes`; a failure is counted in `refreshErrors` and reported to `onError`.
+   *
+   * @example
+   * ```ts
+   * // Entries live 60 s; a hit after 48 s refreshes the entry in the background.
+   * const cache = new LruTtlCache<string, Config>({ capacity: 100, ttlMs: 60_000, refreshAheadRatio: 0.8 })
+   * ```
+   */
+  readonly refreshAheadRatio?: number | undefined
+  /**
+   * Bound (ms) on each background refresh (grace or early refresh; default 30000,
+   * `Infinity` for none). When it passes, the refresh's signal aborts with a
+   * `TimeoutError`, the refresh counts as failed (`refreshErrors`, reported) and the next
+   * caller may start a new one. Background work nobody awaits is always bounded: a hung
+   * loader must not block a key's refreshes for ever.
+   *
+   * @example
+   * ```ts
+   * const cache = new LruTtlCache<string, User>({ capacity: 100, ttlMs: 60_000, graceMs: 60_000, refreshTimeoutMs: 5_000 })
+   * ```
+   */
+  readonly refreshTimeoutMs?: number | undefined
 }
 
 /**
@@ -153,6 +217,54 @@ export interface GetOrLoadOptions {
   readonly timeoutMs?: number | undefined
   /** Time to live of the loaded entry (ms), overriding the cache's `ttlMs`. */
   readonly ttlMs?: number | undefined
+  /**
+   * With a stale value at hand (an entry in its grace window): how long this caller waits
+   * for the refresh before it is served the stale value (ms, overrides the cache's
+   * `softTimeoutMs`). This caller's `timeoutMs` also serves the stale value rather than
+   * rejecting, when it comes first.
+   */
+  readonly softTimeoutMs?: number | undefined
+  /**
+   * `false`: this caller never receives a stale value. An entry in its grace window is
+   * then a plain miss for it: it waits for the refresh (starting it if none runs) and
+   * gets its value or its error. Default `true`.
+   */
+  readonly allowStale?: boolean | undefined
+}
+
+/**
+ * Where the value of a `getOrLoadWithStatus` call came from.
+ *
+ * - `'hit'`: a live entry (an early refresh may have started: see `refreshing`);
+ * - `'loaded'`: a loader run (this caller's or one it joined);
+ * - `'stale'`: an entry in its grace window, served at once or before the refresh
+ *   settled (`softTimeoutMs` 0) while the refresh runs;
+ * - `'stale-on-timeout'`: a stale value served because the refresh passed this caller's
+ *   `softTimeoutMs` (or its `timeoutMs`); the refresh goes on in the background;
+ * - `'stale-on-error'`: a stale value served because the refresh failed (`error`).
+ */
+export type LoadStatus = 'hit' | 'loaded' | 'stale' | 'stale-on-timeout' | 'stale-on-error'
+
+/**
+ * What `getOrLoadWithStatus` resolves with: the value, and whether (and why) it is stale.
+ *
+ * @example
+ * ```ts
+ * const { value, stale, status } = await cache.getOrLoadWithStatus(id, loadUser)
+ * if (stale) response.setHeader('Warning', `110 - "stale: ${status}"`)
+ * ```
+ */
+export interface LoadResult<V> {
+  /** The value served. */
+  readonly value: V
+  /** True when `value` is past its TTL (`status` is one of the `'stale…'` ones). */
+  readonly stale: boolean
+  /** Where the value came from; see {@link LoadStatus}. */
+  readonly status: LoadStatus
+  /** Whether a refresh of the key was still in flight when this call resolved. */
+  readonly refreshing: boolean
+  /** The refresh's failure, for `'stale-on-error'` (it is also counted and reported to `onError`). */
+  readonly error?: unknown
 }
 
 /**
@@ -202,13 +314,28 @@ export interface CacheStats {
   readonly coalesced: number
   /** Removals by cause. */
   readonly evictions: EvictionCounts
+  /**
+   * `getOrLoad`/`getOrLoadWithStatus` calls served a stale value (an entry in its grace
+   * window), whatever the reason; `staleOnError` and `staleOnTimeout` count two of the
+   * reasons, the rest were served at once while a refresh ran. Such a lookup also counts
+   * as a miss: `hits` and `hitRate` count fresh values only.
+   */
+  readonly staleHits: number
+  /** Of `staleHits`: served stale because the refresh failed (threw, rejected, passed `refreshTimeoutMs`). */
+  readonly staleOnError: number
+  /** Of `staleHits`: served stale because the refresh passed the caller's `softTimeoutMs` (or its `timeoutMs`). */
+  readonly staleOnTimeout: number
+  /** Background refreshes started (a load of a key in its grace window, or an early refresh); also counted in `loads`. */
+  readonly refreshes: number
+  /** Refreshes that failed or passed `refreshTimeoutMs`; also counted in `loadErrors`, and each one reported to `onError`. */
+  readonly refreshErrors: number
   /** Observer calls that threw or rejected. */
   readonly observerErrors: number
   /** Observer calls that passed `notifyTimeoutMs`. */
   readonly observerTimeouts: number
   /** Observer calls queued or running. */
   readonly pendingNotifications: number
-  /** Live entries stored (expired ones not found yet included). */
+  /** Entries stored: live ones, ones in their grace window, and expired ones not found yet. */
   readonly size: number
   /** The capacity. */
   readonly capacity: number

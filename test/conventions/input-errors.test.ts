@@ -77,7 +77,14 @@ const entries: Record<string, Entry> = {
   },
 
   // cache
-  'LruTtlCache.constructor': { 'unknown option': () => new LruTtlCache(BOGUS as never), 'bad capacity': () => new LruTtlCache({ capacity: 0 }) },
+  'LruTtlCache.constructor': {
+    'unknown option': () => new LruTtlCache(BOGUS as never),
+    'bad capacity': () => new LruTtlCache({ capacity: 0 }),
+    'bad graceMs': () => new LruTtlCache({ capacity: 1, graceMs: -1 }),
+    'bad refreshAheadRatio': () => new LruTtlCache({ capacity: 1, refreshAheadRatio: 1 }),
+    'bad softTimeoutMs': () => new LruTtlCache({ capacity: 1, softTimeoutMs: Number.NaN }),
+    'bad refreshTimeoutMs': () => new LruTtlCache({ capacity: 1, refreshTimeoutMs: -5 }),
+  },
   'LruTtlCache.get': { exempt: ANY_KEY },
   'LruTtlCache.peek': { exempt: ANY_KEY },
   'LruTtlCache.has': { exempt: ANY_KEY },
@@ -86,6 +93,13 @@ const entries: Record<string, Entry> = {
   'LruTtlCache.getOrLoad': {
     'non-function loader': () => new LruTtlCache({ capacity: 1 }).getOrLoad('k', 5 as never),
     'unknown option': () => new LruTtlCache({ capacity: 1 }).getOrLoad('k', fn, BOGUS as never),
+    'bad softTimeoutMs': () => new LruTtlCache({ capacity: 1 }).getOrLoad('k', fn, { softTimeoutMs: -1 }),
+    'non-boolean allowStale': () => new LruTtlCache({ capacity: 1 }).getOrLoad('k', fn, { allowStale: 'no' as never }),
+  },
+  'LruTtlCache.getOrLoadWithStatus': {
+    'non-function loader': () => new LruTtlCache({ capacity: 1 }).getOrLoadWithStatus('k', 5 as never),
+    'unknown option': () => new LruTtlCache({ capacity: 1 }).getOrLoadWithStatus('k', fn, BOGUS as never),
+    'bad softTimeoutMs': () => new LruTtlCache({ capacity: 1 }).getOrLoadWithStatus('k', fn, { softTimeoutMs: Number.NaN }),
   },
   'LruTtlCache.observe': { 'non-function': () => new LruTtlCache({ capacity: 1 }).observe(5 as never) },
 
