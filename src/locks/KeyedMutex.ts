@@ -25,7 +25,7 @@ export type KeyedMutexOptions<K = unknown> = KeyedLockOptions<K>
  * `tryLock` fails while anyone waits for one of its keys. A request for several keys
  * (`lock([a, b])`) takes them one at a time in one canonical order (deduplicated, then
  * numbers, bigints, strings, booleans, symbols, objects; each by value, objects and
- * symbols by an id given on first use), queueing FIFO on each key in turn and holding
+ * symbols by an id given the first time they are sorted), queueing FIFO on each key in turn and holding
  * those already taken meanwhile. Since every request takes its keys in the same order,
  * two multi-key requests can never wait for each other in a cycle: no deadlock,
  * whatever order the caller listed the keys in.
@@ -110,7 +110,7 @@ export class KeyedMutex<K = unknown> {
   }
 
   /**
-   * The active keys (see `size`), as a new array, oldest first.
+   * The active keys (see `size`), as a new array.
    *
    * @example
    * ```ts
@@ -118,7 +118,7 @@ export class KeyedMutex<K = unknown> {
    * ```
    */
   keys(): K[] {
-    return [...this.engine.cores.keys()]
+    return this.engine.cores.keys()
   }
 
   /**

@@ -101,7 +101,7 @@ export class KeyedRwLock<K = unknown> {
   }
 
   /**
-   * The active keys (see `size`), as a new array, oldest first.
+   * The active keys (see `size`), as a new array.
    *
    * @example
    * ```ts
@@ -109,7 +109,7 @@ export class KeyedRwLock<K = unknown> {
    * ```
    */
   keys(): K[] {
-    return [...this.engine.cores.keys()]
+    return this.engine.cores.keys()
   }
 
   /**

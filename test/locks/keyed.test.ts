@@ -71,6 +71,13 @@ describe('KeyedMutex: one mutex per key', () => {
     expect(km.tryLock(Number.NaN)).toBeUndefined()
     expect(km.tryLock(-0)).toBeUndefined()
     expect(km.size).toBe(6)
+    expect(km.keys()).toEqual(['1', 1, o1, {}, Number.NaN, 0])
+    // String keys that name Object.prototype members are keys like any other.
+    const proto = km.tryLock(['__proto__', 'constructor', 'toString'])!
+    expect(km.tryLock('__proto__')).toBeUndefined()
+    expect(km.isLocked('constructor')).toBe(true)
+    proto.release()
+    expect(km.isLocked('__proto__')).toBe(false)
     for (const g of guards) g!.release()
     expect(km.size).toBe(0)
   })
@@ -97,12 +104,11 @@ describe('KeyedMutex: one mutex per key', () => {
 })
 
 describe('several keys: one canonical order, no leak on failure', () => {
-  it('deduplicates and sorts: numbers, bigints, strings, booleans, symbols, then objects by first use', () => {
+  it('deduplicates and sorts: numbers, bigints, strings, booleans, symbols, then objects by an id given when first sorted', () => {
     const km = new KeyedMutex<unknown>()
     const first = { n: 1 }
     const second = { n: 2 }
-    km.tryLock(first)!.release() // ids are given on first use
-    km.tryLock(second)!.release()
+    km.tryLock([first, second])!.release() // ids are given the first time objects are sorted
     const sym = Symbol('s')
     const g = km.tryLock([second, 'b', 10, true, sym, 9, 'a', 2n, first, false, 'b', 10, Number.NaN, -1])!
     expect(g.keys).toEqual([-1, 9, 10, Number.NaN, 2n, 'a', 'b', false, true, sym, first, second])
