@@ -100,9 +100,10 @@ type Waiter = Parameters<LockCore['abortWaiter']>[0]
 /** Idle cores a keyed lock keeps for reuse. */
 const SPARE_CORES = 16
 
-const NO_WAIT: ParsedWait = parseWaitOptions(undefined)
+const NO_WAIT: ParsedWait = { signal: undefined, timeoutMs: undefined }
 
-const KEYED_OPTIONS = knownOptions(['name', 'maxPending', 'longHoldMs', 'onLongHold', 'captureStack', 'detectReentry', 'clock'], {
+// Pure: a bundle that imports only other locks drops these (and the helpers they call).
+const KEYED_OPTIONS = /* @__PURE__ */ knownOptions(['name', 'maxPending', 'longHoldMs', 'onLongHold', 'captureStack', 'detectReentry', 'clock'], {
   timeout: 'pass it to each wait: lock(key, { timeoutMs })',
   timeoutMs: 'pass it to each wait: lock(key, { timeoutMs })',
   maxExecutionTime: 'longHoldMs reports a hold that lasts too long while it is still held',
@@ -112,7 +113,7 @@ const KEYED_OPTIONS = knownOptions(['name', 'maxPending', 'longHoldMs', 'onLongH
   skipQueue: 'waits are strictly FIFO; tryLock(keys) takes keys only when free',
 })
 
-const WAIT_OPTIONS = knownOptions(['signal', 'timeoutMs'], { timeout: 'timeoutMs', maxPending: 'pass it to the constructor' })
+const WAIT_OPTIONS = /* @__PURE__ */ knownOptions(['signal', 'timeoutMs'], { timeout: 'timeoutMs', maxPending: 'pass it to the constructor' })
 
 /** The rank of a key's type in the canonical order. `undefined` is refused before. */
 function typeRank(value: unknown): number {
@@ -133,9 +134,9 @@ function typeRank(value: unknown): number {
 }
 
 /** Ids for keys that have no order of their own (objects, functions, symbols), assigned on first use. */
-const weakIds = new WeakMap<WeakKey, number>()
+const weakIds = /* @__PURE__ */ new WeakMap<WeakKey, number>()
 /** Registered symbols (`Symbol.for`) cannot be weak keys; they are immortal anyway, so a Map leaks nothing. */
-const strongIds = new Map<unknown, number>()
+const strongIds = /* @__PURE__ */ new Map<unknown, number>()
 let nextId = 1
 
 function idOf(value: unknown): number {
