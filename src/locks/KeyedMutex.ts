@@ -37,7 +37,8 @@ export type KeyedMutexOptions<K = unknown> = KeyedLockOptions<K>
  * key's queue at once and the keys the request had already taken are released, so
  * nothing leaks. `timeoutMs: 0` fails at once unless every key is free now. With
  * `maxPending`, a request that would queue behind that many waiters on one of its keys
- * is refused at once with a `QueueFullError`.
+ * is refused with a `QueueFullError` (checked on every key when the request is made, and
+ * on each key again when the request reaches it; the keys taken are then released).
  *
  * Statistics (`stats()`) sum every key: each key of a request counts as one grant, one
  * wait and one hold. `longHoldMs` reports a key held too long while it is still held

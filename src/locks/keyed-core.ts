@@ -54,7 +54,9 @@ export interface KeyedLockOptions<K = unknown> {
    * At most this many waiters per key (a non-negative integer; default `Infinity`). A
    * request that would queue behind that many on one of its keys is refused at once with
    * a `QueueFullError`, taking nothing (async-lock's `maxPending`, whose default is 1000).
-   * `0` refuses every request that cannot be granted at once.
+   * A multi-key request is checked on every key when it is made, and on each key again
+   * when it reaches it; refused there, it releases the keys it had taken. `0` refuses
+   * every request that cannot be granted at once.
    */
   readonly maxPending?: number
   /**
@@ -87,7 +89,7 @@ export interface KeyedLockOptions<K = unknown> {
  * ```
  */
 export interface KeyedLockStats extends LockStats {
-  /** Requests refused at once because a key's queue held `maxPending` waiters. */
+  /** Requests refused because a key's queue held `maxPending` waiters. */
   readonly queueFull: number
 }
 
