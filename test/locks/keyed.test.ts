@@ -383,7 +383,11 @@ describe('statistics summed over keys, long holds with their key', () => {
     const g = await km.lock(['a', 'b'])
     const w = km.lock('a')
     now = 5
+    expect(g.acquiredAt).toBe(0)
+    expect(g.heldMs).toBe(5)
     g.release()
+    now = 6
+    expect(g.heldMs).toBe(5) // frozen at release
     now = 7
     ;(await w).release()
     km.tryLock('c')!.release()
