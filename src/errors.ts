@@ -101,6 +101,29 @@ export class DroppedError extends Error {
 }
 
 /**
+ * A wait was refused at once because the queue it would join already holds its limit of
+ * waiters (`maxPending` of `KeyedMutex`/`KeyedRwLock`, per key). Nothing was taken and
+ * nothing waits: shed the load, or retry later.
+ *
+ * @example
+ * ```ts
+ * const locks = new KeyedMutex<string>({ maxPending: 100 })
+ * try { await locks.runExclusive(userId, () => save(userId)) }
+ * catch (error) { if (error instanceof QueueFullError) return reply(503) ; throw error }
+ * ```
+ */
+export class QueueFullError extends Error {
+  /** Always `'QueueFullError'`. */
+  override readonly name = 'QueueFullError' as const
+  /** The limit that was reached, when known. */
+  readonly maxPending: number | undefined
+  constructor(message = 'The wait queue is full', options?: AsyncsafeErrorOptions & { maxPending?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.maxPending = options?.maxPending
+  }
+}
+
+/**
  * The abort reason asyncsafe uses when it aborts work because its owner was disposed
  * (a guard left its `using` scope, a scope or pool was disposed). Such aborts are
  * cancellation, not failure: they are never reported to `onError`.

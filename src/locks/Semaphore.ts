@@ -213,7 +213,7 @@ export class Semaphore {
   onIdle(options?: QueueWaitOptions): Promise<void> {
     try {
       const core = this.core
-      return core.watch(() => core.idle(), parseQueueWait(options))
+      return core.watch(() => core.drained(), parseQueueWait(options))
     } catch (error) {
       return Promise.reject(error)
     }

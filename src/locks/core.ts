@@ -567,8 +567,8 @@ export class LockCore {
     if (this.watchers !== undefined) this.checkWatchers()
   }
 
-  /** Nothing held and nobody waiting. */
-  idle(): boolean {
+  /** Nothing held and nobody waiting (`Semaphore.onIdle`). */
+  drained(): boolean {
     return this.available === this.capacity && this.queue.size === 0
   }
 

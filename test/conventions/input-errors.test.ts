@@ -19,7 +19,7 @@ import * as nodeApi from '../../src/node/index.js'
 import { publicCallables, type Callable } from './api-surface.js'
 
 const {
-  DetachedPool, Initializer, LruTtlCache, Mutex, RwLock, Semaphore,
+  DetachedPool, Initializer, KeyedMutex, KeyedRwLock, LruTtlCache, Mutex, RwLock, Semaphore,
   SingleFlightGroup, TaskScope, backoffDelay, createBatcher, every, linkSignals, listen, onAbort, retry,
   spawnDetached, spawnGuarded, swap, swapWith, timeoutSignal,
 } = api
@@ -39,6 +39,7 @@ const callables = publicCallables(['src/index.ts', 'src/node/index.ts'])
 const ERROR_CLASS = 'an error class: every message and cause is valid input'
 const GETTER_LIKE = 'takes no input'
 const ANY_KEY = 'any key is valid input (compared with SameValueZero)'
+const KEY_QUERY = 'a question about one key: any value is valid input (a key never requested is not locked)'
 
 /** The bad calls of every public callable that takes input, or why it has none. */
 const entries: Record<string, Entry> = {
@@ -46,6 +47,7 @@ const entries: Record<string, Entry> = {
   'ClosedError.constructor': { exempt: ERROR_CLASS },
   'DisposedError.constructor': { exempt: ERROR_CLASS },
   'DroppedError.constructor': { exempt: ERROR_CLASS },
+  'QueueFullError.constructor': { exempt: ERROR_CLASS },
   'ReentrancyError.constructor': { exempt: ERROR_CLASS },
   'RetryError.constructor': { 'errors not iterable': () => new api.RetryError(5 as never) },
   'TimeoutError.constructor': { exempt: ERROR_CLASS },
@@ -75,6 +77,20 @@ const entries: Record<string, Entry> = {
     'string limit': () => new Semaphore(1).onSizeLessThan('2' as never),
     'unknown option': () => new Semaphore(1).onSizeLessThan(1, BOGUS as never),
   },
+  'KeyedMutex.constructor': { 'unknown option': () => new KeyedMutex(BOGUS as never), 'bad maxPending': () => new KeyedMutex({ maxPending: -1 }) },
+  'KeyedMutex.lock': { 'empty keys': () => new KeyedMutex().lock([]), 'unknown option': () => new KeyedMutex().lock('k', BOGUS as never), 'bad timeoutMs': () => new KeyedMutex().lock('k', { timeoutMs: -1 }) },
+  'KeyedMutex.tryLock': { 'empty keys': () => new KeyedMutex().tryLock([]), 'undefined key': () => new KeyedMutex().tryLock(undefined) },
+  'KeyedMutex.runExclusive': { 'non-function': () => new KeyedMutex().runExclusive('k', 5 as never), 'unknown option': () => new KeyedMutex().runExclusive('k', fn, BOGUS as never), 'empty keys': () => new KeyedMutex().runExclusive([], fn) },
+  'KeyedMutex.isLocked': { exempt: KEY_QUERY },
+  'KeyedRwLock.constructor': { 'unknown option': () => new KeyedRwLock(BOGUS as never), 'bad longHoldMs': () => new KeyedRwLock({ longHoldMs: -1 }) },
+  'KeyedRwLock.read': { 'empty keys': () => new KeyedRwLock().read([]), 'unknown option': () => new KeyedRwLock().read('k', BOGUS as never) },
+  'KeyedRwLock.write': { 'undefined key': () => new KeyedRwLock().write(undefined), 'unknown option': () => new KeyedRwLock().write('k', BOGUS as never) },
+  'KeyedRwLock.tryRead': { 'empty keys': () => new KeyedRwLock().tryRead([]) },
+  'KeyedRwLock.tryWrite': { 'empty keys': () => new KeyedRwLock().tryWrite([]) },
+  'KeyedRwLock.runRead': { 'non-function': () => new KeyedRwLock().runRead('k', 5 as never), 'unknown option': () => new KeyedRwLock().runRead('k', fn, BOGUS as never) },
+  'KeyedRwLock.runWrite': { 'non-function': () => new KeyedRwLock().runWrite(['a', 'b'], 5 as never), 'unknown option': () => new KeyedRwLock().runWrite('k', fn, BOGUS as never) },
+  'KeyedRwLock.isLocked': { exempt: KEY_QUERY },
+  'KeyedRwLock.isWriteLocked': { exempt: KEY_QUERY },
 
   // cache
   'LruTtlCache.constructor': {

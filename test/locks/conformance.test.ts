@@ -1,12 +1,13 @@
 /**
  * One conformance suite, run against every exclusive lock: Mutex (with and without
- * statistics), the write side of an RwLock, Semaphore(1), and the async-mutex compat
- * Mutex (whose async-mutex semantics
+ * statistics), the write side of an
+ * RwLock, Semaphore(1), one key of a KeyedMutex and of a KeyedRwLock (write side), and the
+ * async-mutex compat Mutex (whose async-mutex semantics
  * have no per-wait signal, no synchronous try and keep timed-out waiters queued, so the
  * cases that need those are declared unsupported for it).
  */
 import { describe, expect, it, vi } from 'vitest'
-import { Mutex, RwLock, Semaphore } from '../../src/locks/index.js'
+import { KeyedMutex, KeyedRwLock, Mutex, RwLock, Semaphore } from '../../src/locks/index.js'
 import { Mutex as CompatMutex } from '../../src/locks/compat/async-mutex.js'
 import { TimeoutError } from '../../src/errors.js'
 import { abortListenerCount, deferred, expectNoUnhandledRejections, flushMicrotasks } from '../helpers.js'
@@ -85,6 +86,38 @@ const factories: Record<string, () => ExclusiveLock> = {
         return s.waiting
       },
       stats: () => s.stats(),
+      cancellable: true,
+    }
+  },
+  'KeyedMutex (one key)': () => {
+    const km = new KeyedMutex<string>({ name: 'conf' })
+    return {
+      acquire: (o) => km.lock('k', o),
+      tryAcquire: () => km.tryLock('k'),
+      run: (fn, o) => km.runExclusive('k', fn, o),
+      get locked() {
+        return km.isLocked('k')
+      },
+      get waiting() {
+        return km.waiting
+      },
+      stats: () => km.stats(),
+      cancellable: true,
+    }
+  },
+  'KeyedRwLock (write side of one key)': () => {
+    const rw = new KeyedRwLock<string>({ name: 'conf' })
+    return {
+      acquire: (o) => rw.write('k', o),
+      tryAcquire: () => rw.tryWrite('k'),
+      run: (fn, o) => rw.runWrite('k', fn, o),
+      get locked() {
+        return rw.isWriteLocked('k')
+      },
+      get waiting() {
+        return rw.waiting
+      },
+      stats: () => rw.stats(),
       cancellable: true,
     }
   },
