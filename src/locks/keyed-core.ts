@@ -99,6 +99,31 @@ type Keys<K> = { readonly one: true; readonly key: K } | { readonly one: false; 
 type ParsedWait = ReturnType<typeof parseWaitOptions>
 type Waiter = Parameters<LockCore['abortWaiter']>[0]
 
+/**
+ * Runs `fn` once `granted` resolves and releases when it settles. One async function: a
+ * promise returned from a `.then` reaction would be adopted (two extra microtask hops per
+ * grant on the contended path).
+ */
+async function runWhenGranted<T>(granted: Promise<LockGuard>, fn: () => T | PromiseLike<T>): Promise<T> {
+  const guard = await granted
+  let result: T | PromiseLike<T>
+  try {
+    result = fn()
+  } catch (error) {
+    guard.release()
+    throw error
+  }
+  if (!isThenable(result)) {
+    guard.release()
+    return result
+  }
+  try {
+    return await result
+  } finally {
+    guard.release()
+  }
+}
+
 /** Idle cores a keyed lock keeps for reuse. */
 const SPARE_CORES = 16
 
@@ -451,7 +476,7 @@ export class KeyedEngine<K> {
       // release can retire the key.
       const core = this.coreFor(keys as K)
       if (core.grantable(weight)) return runHeld(fn, core.grantNow(weight, undefined))
-      if (core.queue.size < this.maxPending) return core.acquire(weight, NO_WAIT).then((guard) => runHeld(fn, guard))
+      if (core.queue.size < this.maxPending) return runWhenGranted(core.acquire(weight, NO_WAIT), fn)
     }
     try {
       checkFunction(`${method}: fn`, fn)
