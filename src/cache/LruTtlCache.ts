@@ -50,6 +50,7 @@ import type { FlightCoordinator } from '../tasks/coordinator.js'
 import type { InvalidationEvent, InvalidationLink } from './invalidation.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LruTtlCacheOptions, SetOptions } from './types.js'
 import type { AbortSignal } from '../internal/types.js'
+import { evictChannel, hitChannel, loadChannel, missChannel, publishAccess, publishEvict, publishLoad } from './events.js'
 
 /** Default bound on observer calls running at once (see the README, Cache: Defaults, and why). */
 export const DEFAULT_NOTIFY_CONCURRENCY = 64
@@ -280,15 +281,18 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const i = this.index.get(key)
     if (i === undefined) {
       this.misses++
+      if (missChannel?.hasSubscribers) publishAccess(missChannel, this.name, key)
       return undefined
     }
     const exp = this.expires[i]!
     if (exp !== Infinity && !this.isLive(i, exp)) {
       this.misses++
+      if (missChannel?.hasSubscribers) publishAccess(missChannel, this.name, key)
       this.removeFound(i)
       return undefined
     }
     this.hits++
+    if (hitChannel?.hasSubscribers) publishAccess(hitChannel, this.name, key)
     if (i !== this.head) this.moveToHead(i)
     return this.valueAt[i]
   }
@@ -452,10 +456,12 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const i = this.liveIndex(key)
     if (i !== NIL) {
       this.hits++
+      if (hitChannel?.hasSubscribers) publishAccess(hitChannel, this.name, key)
       if (i !== this.head) this.moveToHead(i)
       return Promise.resolve(this.valueAt[i] as V)
     }
     this.misses++
+    if (missChannel?.hasSubscribers) publishAccess(missChannel, this.name, key)
     if (timeoutMs === 0) return Promise.reject(new TimeoutError('asyncsafe cache getOrLoad: timeoutMs 0 and no live entry', { timeoutMs: 0 }))
     // The map holds only loads still running: a settled one leaves it in its onDone.
     let flight = this.flights.get(key)
@@ -730,9 +736,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
         // Counted, but the very same value stored again is not notified: an observer
         // releasing it (value.close()) would release the value now live.
         this.expired++
+        if (evictChannel?.hasSubscribers) publishEvict(this.name, key, 'expired')
         if (!Object.is(old, value)) this.dispatcher.notify(key, old, 'expired')
       } else if (!Object.is(old, value)) {
         this.replaced++
+        if (evictChannel?.hasSubscribers) publishEvict(this.name, key, 'replaced')
         this.dispatcher.notify(key, old, 'replaced')
       }
       return
@@ -800,6 +808,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.valueAt[i] = undefined
     this.free.push(i)
     this[cause]++
+    if (evictChannel?.hasSubscribers) publishEvict(this.name, key, cause)
     this.dispatcher.notify(key, value, cause)
   }
 
@@ -858,8 +867,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
   }
 
   private startLoad(key: K, loader: Loader<K, V>, ttl: number | undefined): Flight<V> {
+    // Read only for a subscriber of asyncsafe:cache:load (its message's durationMs).
+    const startedAt = loadChannel?.hasSubscribers ? this.loadClock() : undefined
     const flight = new Flight<V>({
       onDone: (f) => {
+        if (loadChannel?.hasSubscribers) this.publishLoadEnd(key, f, startedAt)
         const current = this.flights.get(key) === f
         if (current) this.flights.delete(key)
         if (f.state === 'fulfilled') {
@@ -877,6 +889,16 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const coordinator = this.coordinator
     flight.start(coordinator === undefined ? (signal) => loader(key, { signal }) : (signal) => coordinator.run(key, (s) => loader(key, { signal: s }), signal))
     return flight
+  }
+
+  private loadClock(): number {
+    return this.clock === undefined ? performance.now() : this.clock()
+  }
+
+  private publishLoadEnd(key: K, f: Flight<V>, startedAt: number | undefined): void {
+    const outcome = f.state === 'running' ? 'abandoned' : f.state
+    const durationMs = startedAt === undefined ? undefined : this.loadClock() - startedAt
+    publishLoad(outcome === 'rejected' ? { name: this.name, key, outcome, durationMs, error: f.error } : { name: this.name, key, outcome, durationMs })
   }
 
   private joinWithTimeout(flight: Flight<V>, signal: AbortSignal | undefined, timeoutMs: number): Promise<V> {

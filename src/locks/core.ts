@@ -16,7 +16,7 @@
  */
 import type { AbortSignal, TimerId } from '../internal/types.js'
 import { LinkedQueue, QueueNode } from '../internal/queue.js'
-import { Histogram } from '../internal/histogram.js'
+import type { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'
 import { checkOptionalBoolean, checkOptionalFunction, checkOptionalString, checkOptions, checkPositiveFinite, checkSignal, checkTimeout } from '../internal/validate.js'
@@ -26,6 +26,7 @@ import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
 import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.js'
 import { isThenable } from '../internal/thenable.js'
 import { snapshotStats } from './snapshot.js'
+import { LockTimes } from './events.js'
 
 export type { ReentryToken } from './reentry.js'
 
@@ -132,8 +133,9 @@ export class LockCore {
   timeouts = 0
   aborts = 0
   longHolds = 0
-  readonly waitHist = new Histogram()
-  readonly holdHist = new Histogram()
+  /** Also publish `asyncsafe:lock:acquire` / `:release` (events.ts). */
+  readonly waitHist: Histogram = new LockTimes(this, false)
+  readonly holdHist: Histogram = new LockTimes(this, true)
   readonly monitor: LongHoldMonitor | undefined
   readonly reentry: ReentryTracker | undefined
   readonly captureStack: boolean

@@ -9,6 +9,8 @@ import { ClosedError, DroppedError, TimeoutError } from '../errors.js'
 import { createTaskAbort, type TaskAbort } from '../internal/lazy-signal.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import { endChannel, enqueueChannel, publishDetached, startChannel } from './events.js'
+import type { DetachedEndMessage, DetachedPoolMessage, DetachedStartMessage } from '../internal/channels.js'
 import { keepShapes } from '../internal/keep-shapes.js'
 import {
   checkFunction,
@@ -124,6 +126,8 @@ class Job {
   prev: Job | undefined = undefined
   next: Job | undefined = undefined
   list = UNLISTED
+  /** When it got its slot (ms on `performance.now()`), read only for a subscriber of asyncsafe:detached:start; -1 otherwise. */
+  startedAt = -1
   constructor(
     readonly task: DetachedTask,
     readonly name: string | undefined,
@@ -300,6 +304,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     if (this.nRunning < this.concurrency) {
       const job = this.toJob(entry)
       this.grant(job)
+      if (startChannel?.hasSubscribers) this.publishStart(job, false)
       // Never run foreign code inside the caller's stack: one microtask starts every task granted meanwhile.
       this.starting.push(job)
       if (!this.startScheduled) {
@@ -310,6 +315,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     }
     if (this.queue.length - this.head < this.maxQueue) {
       this.queue.push(entry)
+      if (enqueueChannel?.hasSubscribers) this.publishEnqueue(entry)
       return true
     }
     const job = this.toJob(entry)
@@ -449,6 +455,23 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     reportError(job.onError, error, { area: 'detached', event, name: job.name, pool: this.name })
   }
 
+  private publishEnqueue(entry: DetachedTask | Job): void {
+    const message: DetachedPoolMessage = { pool: this.name, name: typeof entry === 'function' ? this.name : entry.name, queued: this.queue.length - this.head, running: this.nRunning, source: this }
+    publishDetached(enqueueChannel!, message)
+  }
+
+  private publishStart(job: Job, fromQueue: boolean): void {
+    job.startedAt = now()
+    const message: DetachedStartMessage = { pool: this.name, name: job.name, queued: this.queue.length - this.head, running: this.nRunning, source: this, fromQueue }
+    publishDetached(startChannel!, message)
+  }
+
+  private publishEnd(job: Job, outcome: DetachedEndMessage['outcome'], error: unknown): void {
+    const durationMs = job.startedAt < 0 ? undefined : now() - job.startedAt
+    const base = { pool: this.name, name: job.name, queued: this.queue.length - this.head, running: this.nRunning, source: this, outcome, durationMs }
+    publishDetached(endChannel!, outcome === 'failed' ? { ...base, error } : base)
+  }
+
   private idle(): boolean {
     return this.nRunning === 0 && this.queue.length === this.head
   }
@@ -538,6 +561,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     else this.nAborted++
     this.nOverdue++
     this.nRunning--
+    if (endChannel?.hasSubscribers) this.publishEnd(job, event, undefined)
     job.control?.abort(reason)
     this.report(job, event, reason)
   }
@@ -590,6 +614,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       job.timer = undefined
     }
     this.nRunning--
+    if (endChannel?.hasSubscribers) this.publishEnd(job, ok ? 'succeeded' : 'failed', error)
     if (ok) this.nSucceeded++
     else {
       this.nFailed++
@@ -609,6 +634,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       const job = this.toJob(this.queue[this.head]!)
       this.queue[this.head++] = undefined
       this.grant(job)
+      if (startChannel?.hasSubscribers) this.publishStart(job, true)
       // A task that settles synchronously comes back to pump(), which returns at once: no recursion.
       this.invoke(job)
     }
@@ -640,6 +666,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     for (const entry of queued) {
       const job = this.toJob(entry!)
       this.nDropped++
+      if (endChannel?.hasSubscribers) this.publishEnd(job, 'dropped', undefined)
       this.report(job, 'dropped', new DroppedError(`${this.label(job)} dropped: the pool's drain deadline passed before it started`, { cause: reason }))
     }
     // Collected first: an abort listener may call run(), which links new jobs (not aborted).
