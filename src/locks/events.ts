@@ -43,7 +43,7 @@ export class LockTimes extends Histogram {
   override record(ms: number): void {
     super.record(ms)
     const channel = this.channel
-    if (channel !== undefined && channel.hasSubscribers) this.publish(channel, ms)
+    if (channel?.hasSubscribers) this.publish(channel, ms)
   }
 
   private publish(channel: DiagnosticsChannel, ms: number): void {
