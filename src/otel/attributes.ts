@@ -1,43 +1,49 @@
 /**
  * Attribute sets reused across measurements: one frozen object per lock (name, kind),
- * cache cause, pool... instead of one allocation per event. The memo is bounded, so
- * names made per key (a lock per user id) cost an allocation each instead of memory.
+ * cache and cause, pool... instead of one allocation per event, found through nested
+ * maps keyed by the values themselves (no string is built per event). The memo is
+ * bounded, so names made per key (a lock per user id) cost an allocation each instead
+ * of memory.
  *
  * @module
  */
 import type { Attributes } from '@opentelemetry/api'
 
-/** Distinct attribute sets kept; past this, new sets are built per event and not kept. */
+/** Distinct attribute sets kept per memo; past this, new sets are built per event and not kept. */
 const MAX_SETS = 1024
 
-/** Builds and keeps attribute sets keyed by up to three strings. */
-export class AttributeMemo {
-  private readonly sets = new Map<string, Attributes>()
+type Value = string | undefined
 
-  /**
-   * The attribute set for `keys` = values (a value `undefined` leaves its key out).
-   *
-   * @param id a string that identifies the combination (the values, joined)
-   * @param keys attribute keys
-   * @param values their values, same order
-   */
-  get(id: string, keys: readonly string[], values: readonly (string | undefined)[]): Attributes {
-    const known = this.sets.get(id)
+/** Attribute sets of one shape: fixed keys, up to three values, `undefined` leaving its key out. */
+export class AttributeMemo {
+  private readonly keys: readonly string[]
+  private readonly root = new Map<Value, Map<Value, Map<Value, Attributes>>>()
+  private size = 0
+
+  /** @param keys the attribute keys, in the order `get` takes their values (one to three) */
+  constructor(...keys: string[]) {
+    this.keys = keys
+  }
+
+  /** The attribute set for these values (same order as the keys; missing ones are undefined). */
+  get(a: Value, b?: Value, c?: Value): Attributes {
+    let second = this.root.get(a)
+    let third = second?.get(b)
+    const known = third?.get(c)
     if (known !== undefined) return known
     const attributes: Record<string, string> = {}
-    for (let i = 0; i < keys.length; i++) {
+    const values = [a, b, c]
+    for (let i = 0; i < this.keys.length; i++) {
       const value = values[i]
-      if (value !== undefined) attributes[keys[i]!] = value
+      if (value !== undefined) attributes[this.keys[i]!] = value
     }
     Object.freeze(attributes)
-    if (this.sets.size < MAX_SETS) this.sets.set(id, attributes)
+    if (this.size < MAX_SETS) {
+      if (second === undefined) this.root.set(a, (second = new Map<Value, Map<Value, Attributes>>()))
+      if (third === undefined) second.set(b, (third = new Map<Value, Attributes>()))
+      third.set(c, attributes)
+      this.size++
+    }
     return attributes
   }
-}
-
-/** A memo id from values that may be undefined (`\u0000` cannot occur in a meaningful name). */
-export function memoId(...values: (string | undefined)[]): string {
-  let id = ''
-  for (const v of values) id += v === undefined ? '\u0001' : `${v}\u0000`
-  return id
 }

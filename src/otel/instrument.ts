@@ -26,7 +26,7 @@ import {
 } from '../internal/channels.js'
 import { checkOptionalBoolean, checkOptions, describe, knownOptions } from '../internal/validate.js'
 import { globalMeterProvider, globalTracerProvider } from './api.js'
-import { AttributeMemo, memoId } from './attributes.js'
+import { AttributeMemo } from './attributes.js'
 import { FAILURE_CHANNELS, failureChannelName } from './channels.js'
 import { ATTR, INSTRUMENTED_MODULES, INSTRUMENTS, type InstrumentedModule, type InstrumentSpec } from './instruments.js'
 import { recordSpan } from './spans.js'
@@ -114,7 +114,13 @@ class Bridge implements OtelBridge {
   readonly spans: boolean
   private readonly subscriptions: [string, Handler][] = []
   private readonly gauges: [ObservableGauge, (result: ObservableResult) => void][] = []
-  private readonly memo = new AttributeMemo()
+  private readonly lockSets = new AttributeMemo(ATTR.lockName, ATTR.lockKind)
+  private readonly cacheSets = new AttributeMemo(ATTR.cacheName)
+  private readonly evictSets = new AttributeMemo(ATTR.cacheName, ATTR.cause)
+  private readonly loadSets = new AttributeMemo(ATTR.cacheName, ATTR.outcome)
+  private readonly taskSets = new AttributeMemo(ATTR.poolName, ATTR.taskName, ATTR.outcome)
+  private readonly poolSets = new AttributeMemo(ATTR.poolName)
+  private readonly failureSets = new AttributeMemo(ATTR.area, ATTR.event, ATTR.name)
   private readonly pools = new Map<object, PoolState>()
   /** Pool names seen: reported as 0 once their pools are idle. */
   private readonly poolNames = new Set<string | undefined>()
@@ -182,11 +188,11 @@ class Bridge implements OtelBridge {
         misses.add(1, this.cacheAttributes(m.name))
       })
       this.on(CACHE_EVICT, (m: CacheEvictMessage) => {
-        evictions.add(1, this.memo.get(memoId('evict', m.name, m.cause), [ATTR.cacheName, ATTR.cause], [m.name, m.cause]))
+        evictions.add(1, this.evictSets.get(m.name, m.cause))
       })
       this.on(CACHE_LOAD, (m: CacheLoadMessage) => {
         if (m.durationMs === undefined) return
-        const attributes = this.memo.get(memoId('load', m.name, m.outcome), [ATTR.cacheName, ATTR.outcome], [m.name, m.outcome])
+        const attributes = this.loadSets.get(m.name, m.outcome)
         loads.record(m.durationMs, attributes)
         if (this.tracer !== undefined) recordSpan(this.tracer, 'asyncsafe.cache.load', m.durationMs, attributes, m.outcome === 'fulfilled' ? undefined : `load ${m.outcome}`, m.error)
       })
@@ -203,7 +209,7 @@ class Bridge implements OtelBridge {
       this.on(DETACHED_END, (m: DetachedEndMessage) => {
         this.trackPool(m)
         if (m.durationMs === undefined) return
-        const attributes = this.memo.get(memoId('task', m.pool, m.name, m.outcome), [ATTR.poolName, ATTR.taskName, ATTR.outcome], [m.pool, m.name, m.outcome])
+        const attributes = this.taskSets.get(m.pool, m.name, m.outcome)
         durations.record(m.durationMs, attributes)
         if (this.tracer !== undefined) recordSpan(this.tracer, 'asyncsafe.detached.task', m.durationMs, attributes, m.outcome === 'succeeded' ? undefined : `task ${m.outcome}`, m.error)
       })
@@ -219,7 +225,7 @@ class Bridge implements OtelBridge {
         const channel = failureChannelName(f)
         this.on(channel, (m: { name?: unknown }) => {
           const name = typeof m.name === 'string' ? m.name : undefined
-          failures.add(1, this.memo.get(memoId(channel, name), [ATTR.area, ATTR.event, ATTR.name], [f.area, f.event, name]))
+          failures.add(1, this.failureSets.get(f.area, f.event, name))
         })
       }
     }
@@ -268,11 +274,11 @@ class Bridge implements OtelBridge {
   }
 
   private lockAttributes(name: string | undefined, kind: string | undefined): Attributes {
-    return this.memo.get(memoId('lock', name, kind), [ATTR.lockName, ATTR.lockKind], [name, kind])
+    return this.lockSets.get(name, kind)
   }
 
   private cacheAttributes(name: string | undefined): Attributes {
-    return this.memo.get(memoId('cache', name), [ATTR.cacheName], [name])
+    return this.cacheSets.get(name)
   }
 
   private trackPool(m: DetachedPoolMessage): void {
@@ -293,7 +299,7 @@ class Bridge implements OtelBridge {
     const sums = new Map<string | undefined, number>()
     for (const name of this.poolNames) sums.set(name, 0)
     for (const pool of this.pools.values()) sums.set(pool.name, (sums.get(pool.name) ?? 0) + read(pool))
-    for (const [name, value] of sums) result.observe(value, this.memo.get(memoId('pool', name), [ATTR.poolName], [name]))
+    for (const [name, value] of sums) result.observe(value, this.poolSets.get(name))
   }
 }
 
