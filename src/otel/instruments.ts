@@ -27,17 +27,35 @@ export interface InstrumentSpec {
   readonly module: InstrumentedModule | 'any'
 }
 
-/** Attribute keys of the bridge's measurements and spans. */
+/**
+ * Attribute keys of the bridge's measurements and spans.
+ *
+ * @example
+ * ```ts
+ * import { ATTR } from 'asyncsafe/otel'
+ * const byLock = (point: { attributes: Record<string, unknown> }) => point.attributes[ATTR.lockName]
+ * ```
+ */
 export const ATTR = Object.freeze({
+  /** `asyncsafe.lock.name`: the lock's `name` option (left out for an unnamed lock). */
   lockName: 'asyncsafe.lock.name',
+  /** `asyncsafe.lock.kind`: `Mutex`, `RwLock`, `Semaphore` (`RedisMutex` for asyncsafe/redis long holds). */
   lockKind: 'asyncsafe.lock.kind',
+  /** `asyncsafe.cache.name`: the cache's `name` option. */
   cacheName: 'asyncsafe.cache.name',
+  /** `asyncsafe.cache.cause`: why an entry left: `evicted`, `expired`, `deleted`, `replaced`, `cleared`, `invalidated`. */
   cause: 'asyncsafe.cache.cause',
+  /** `asyncsafe.outcome`: how a loader run or a detached task ended. */
   outcome: 'asyncsafe.outcome',
+  /** `asyncsafe.pool.name`: the DetachedPool's `name` option. */
   poolName: 'asyncsafe.pool.name',
+  /** `asyncsafe.task.name`: the detached task's name (its `name` run option, else the pool's). */
   taskName: 'asyncsafe.task.name',
+  /** `asyncsafe.area`: the failure's area (`detached`, `cache`, `guard`...), as `onError`'s context names it. */
   area: 'asyncsafe.area',
+  /** `asyncsafe.event`: the failure's event (`error`, `timeout`, `dropped`, `observer-error`...). */
   event: 'asyncsafe.event',
+  /** `asyncsafe.name`: the `name` of the object that reported the failure. */
   name: 'asyncsafe.name',
 } as const)
 
