@@ -28,10 +28,14 @@ const meter = { createHistogram: instrumentFor, createCounter: instrumentFor, cr
 const meterProvider = { getMeter: () => meter }
 ${apiInstalled
   ? `{
-  using bridge = instrument()
+  // Plain JavaScript on Node 20 has no \`using\`: dispose by hand.
+  const bridge = instrument()
   assert.equal(bridge.spans, false)
-  using traced = instrument({ spans: true, modules: ['locks'] })
-  await new Mutex().runExclusive(() => 1)
+  const traced = instrument({ spans: true, modules: ['locks'] })
+  assert.equal(traced.spans, true)
+  assert.equal(await new Mutex().runExclusive(() => 1), 1)
+  traced[Symbol.dispose]()
+  bridge[Symbol.dispose]()
 }`
   : `assert.throws(() => instrument(), (e) => e instanceof TypeError && /@opentelemetry\\/api is not installed/.test(e.message))`}
 const bridge = instrument({ meterProvider, modules: ['locks'] })
