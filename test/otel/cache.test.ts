@@ -86,3 +86,21 @@ describe('asyncsafe/otel: cache', () => {
     expect(meterProvider.meter.of('asyncsafe.failures')).toEqual([[1, { 'asyncsafe.area': 'cache', 'asyncsafe.event': 'observer-error', 'asyncsafe.name': 'users' }]])
   })
 })
+
+describe('the cache events cost nothing when nobody subscribes', () => {
+  it('a load reads the clock twice more only while asyncsafe:cache:load has a subscriber', async () => {
+    let reads = 0
+    const cache = new LruTtlCache<string, number>({ capacity: 10, clock: () => (reads++, 0) })
+    const loadReads = async (key: string): Promise<number> => {
+      const before = reads
+      await cache.getOrLoad(key, () => 1)
+      return reads - before
+    }
+    const quiet = await loadReads('a')
+    {
+      using _bridge = instrument({ meterProvider: new FakeMeterProvider(), modules: ['cache'] })
+      expect(await loadReads('b')).toBe(quiet + 2)
+    }
+    expect(await loadReads('c')).toBe(quiet)
+  })
+})
