@@ -70,12 +70,14 @@ const MS_BUCKETS = [0, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50,
 type Handler = (message: unknown, name: string | symbol) => void
 
 /**
- * Every channel the bridge ever subscribed to, held for the life of the process. Node 20
- * keeps channels in a map of weak references whose entry is deleted by a finalizer when a
- * channel object is collected; a finalizer that runs late deletes the entry of the next
- * object of that name, so a channel subscribed, unsubscribed, collected and subscribed
- * again could be a different object than the one the library later publishes on. Holding
- * them (a few dozen) means a name always maps to one object.
+ * Every channel the bridge ever subscribed to, held for the life of the process (a few
+ * dozen). Node 20 keeps channels in a map of weak references, and a collected channel's
+ * finalizer deletes its name's entry whenever it runs: after a bridge is disposed and its
+ * channels collected, a new bridge subscribes to fresh objects, the late finalizers delete
+ * their entries, and a channel the library creates later under the same name (its failure
+ * and long-hold channels are created on first use) is a third object nobody subscribes
+ * to. Held channels are never collected, so a name keeps one object
+ * (test/otel/gc-race.test.ts).
  */
 const held = new Map<string, Channel>()
 
