@@ -13,6 +13,8 @@ export default defineConfig({
     'node/index': 'src/node/index.ts',
     'compat/async-mutex': 'src/locks/compat/async-mutex.ts',
     'redis/index': 'src/redis/index.ts',
+    // The OpenTelemetry bridge: Node-only; loads @opentelemetry/api itself, lazily.
+    'otel/index': 'src/otel/index.ts',
     // The ESLint plugin: Node-only; shares no code with the runtime entries.
     'eslint/index': 'src/eslint/index.ts',
   },

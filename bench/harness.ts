@@ -12,6 +12,10 @@
 export interface BenchCase {
   readonly name: string
   readonly run: (n: number) => unknown
+  /** Untimed, right before each timed batch (e.g. subscribe a listener only this case has); awaited when it returns a promise. */
+  readonly before?: () => unknown
+  /** Untimed, right after each timed batch (undo `before`). */
+  readonly after?: () => void
 }
 
 /** A ratio `case / base` (time per operation), with an optional target. */
@@ -89,11 +93,14 @@ export async function runGroup(spec: GroupSpec, source: TimeSource = 'wall'): Pr
     // Rotate the order so no case always runs right after the same neighbour.
     const order = spec.cases.map((_, i) => spec.cases[(i + r) % spec.cases.length]!)
     for (const c of order) {
+      const setup = c.before?.()
+      if (setup instanceof Promise) await setup
       gc?.()
       const start = now()
       const ret = c.run(spec.batch)
       if (ret instanceof Promise) await ret
       const ns = ((now() - start) * 1e6) / spec.batch
+      c.after?.()
       if (r >= warmup) times.get(c.name)!.push(ns)
     }
   }

@@ -15,7 +15,10 @@
  * 7. the README's programs (scripts/readme-check.ts --installed) against the tarball.
  * 8. the ESLint plugin from the tarball: loaded by import and require, each rule
  *    reporting its hazard, an eslint.config.ts type checking (scripts/eslint-consumer.ts).
- * Step 1 also proves that no runtime entry reaches the plugin or eslint/typescript.
+ * 9. asyncsafe/otel from the tarball, without and with @opentelemetry/api installed, by
+ *    import and require (scripts/otel-consumer.ts).
+ * Step 1 also proves that no runtime entry reaches the plugin or eslint/typescript, and
+ * that no entry but asyncsafe/otel reaches dist/otel or @opentelemetry/api.
  *
  * Options: `--no-build` reuses dist; `--no-consumer` skips step 6; `--keep` leaves the
  * temporary directory in place.
@@ -28,6 +31,7 @@ import { transformSync } from 'esbuild'
 import { Checks, indent, root, run, specifier, subpaths } from './lib.js'
 import { runConsumerTests } from './consumer-test.js'
 import { runEslintConsumerChecks } from './eslint-consumer.js'
+import { runOtelConsumerChecks } from './otel-consumer.js'
 import { kB, measureSizes } from './size.js'
 
 const args = new Set(process.argv.slice(2))
@@ -109,6 +113,25 @@ for (const ext of ['js', 'cjs']) {
     }
   }
   checks.check(offenders.length === 0, `runtime ${ext.toUpperCase()} entries reach neither dist/eslint nor eslint/typescript`, offenders.join('\n'))
+}
+
+// The OpenTelemetry bridge is never bundled into another entry, and only dist/otel loads
+// @opentelemetry/api (DESIGN.md: an optional peer of asyncsafe/otel alone): importing
+// `asyncsafe` or any other subpath never loads it.
+const otelApi = /(?:from\s*|import\s*\(\s*|require\s*\(\s*|import\s+|\)\s*\(\s*)["']@opentelemetry\/[\w-]+(?:\/[\w./-]*)?["']/
+for (const ext of ['js', 'cjs']) {
+  const offenders: string[] = []
+  for (const entry of [...neutralEntries, 'node/index', 'redis/index', 'eslint/index']) {
+    const file = join(dist, `${entry}.${ext}`)
+    if (!existsSync(file)) continue
+    for (const reached of reachable(file)) {
+      if (relative(dist, reached).startsWith('otel')) offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}`)
+      else if (otelApi.test(readFileSync(reached, 'utf8'))) offenders.push(`${entry}.${ext} reaches ${relative(dist, reached)}, which loads @opentelemetry/api`)
+    }
+  }
+  checks.check(offenders.length === 0, `no ${ext.toUpperCase()} entry but asyncsafe/otel reaches dist/otel or @opentelemetry/api`, offenders.join('\n'))
+  const own = join(dist, `otel/index.${ext}`)
+  checks.check(existsSync(own) && otelApi.test(readFileSync(own, 'utf8')), `the check above would see it: dist/otel/index.${ext} loads @opentelemetry/api`)
 }
 
 // ---------------------------------------------------------------- 2. pack
@@ -210,6 +233,8 @@ if (tarball) {
       for (const c of runConsumerTests(project)) checks.check(c.ok, c.what, c.detail)
       step('ESLint plugin from the tarball (import, require, rules, eslint.config.ts types)')
       for (const c of runEslintConsumerChecks(project)) checks.check(c.ok, c.what, c.detail)
+      step('asyncsafe/otel from the tarball, without and with @opentelemetry/api')
+      for (const c of runOtelConsumerChecks(project)) checks.check(c.ok, c.what, c.detail)
     }
     step("README programs against the installed tarball (readme-check --installed)")
     const readme = run(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'readme-check.ts'), '--installed', project], { timeoutMs: 600_000 })

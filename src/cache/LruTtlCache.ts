@@ -50,6 +50,7 @@ import type { FlightCoordinator } from '../tasks/coordinator.js'
 import type { InvalidationEvent, InvalidationLink } from './invalidation.js'
 import type { CacheStats, EvictionCause, EvictionObserver, GetOrLoadOptions, Loader, LoadResult, LoadStatus, LruTtlCacheOptions, SetOptions } from './types.js'
 import type { AbortSignal } from '../internal/types.js'
+import { evictChannel, hitChannel, loadChannel, missChannel, publishAccess, publishEvict, publishLoad } from './events.js'
 
 /** Default bound on observer calls running at once (see the README, Cache: Defaults, and why). */
 export const DEFAULT_NOTIFY_CONCURRENCY = 64
@@ -334,16 +335,19 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     const i = this.index.get(key)
     if (i === undefined) {
       this.misses++
+      if (missChannel?.hasSubscribers) publishAccess(missChannel, this.name, key)
       return undefined
     }
     const exp = this.expires[i]!
     if (exp !== Infinity && !this.isLive(i, exp)) {
       this.misses++
+      if (missChannel?.hasSubscribers) publishAccess(missChannel, this.name, key)
       // An entry in its grace window stays for getOrLoad; only a dead one is removed.
       if (this.graceMs === 0 || !this.isHeld(i, exp)) this.removeFound(i)
       return undefined
     }
     this.hits++
+    if (hitChannel?.hasSubscribers) publishAccess(hitChannel, this.name, key)
     if (i !== this.head) this.moveToHead(i)
     return this.valueAt[i]
   }
@@ -818,9 +822,11 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
         // Counted, but the very same value stored again is not notified: an observer
         // releasing it (value.close()) would release the value now live.
         this.expired++
+        if (evictChannel?.hasSubscribers) publishEvict(this.name, key, 'expired')
         if (!Object.is(old, value)) this.dispatcher.notify(key, old, 'expired')
       } else if (!Object.is(old, value)) {
         this.replaced++
+        if (evictChannel?.hasSubscribers) publishEvict(this.name, key, 'replaced')
         this.dispatcher.notify(key, old, 'replaced')
       }
       return
@@ -894,6 +900,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
     this.valueAt[i] = undefined
     this.free.push(i)
     this[cause]++
+    if (evictChannel?.hasSubscribers) publishEvict(this.name, key, cause)
     this.dispatcher.notify(key, value, cause)
   }
 
@@ -963,11 +970,14 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
    * `refreshTimeoutMs` bounds it instead; its failure is counted and reported.
    */
   private startLoad(key: K, loader: Loader<K, V>, ttl: number | undefined, refresh = false): Flight<V> {
+    // Read only for a subscriber of asyncsafe:cache:load (its message's durationMs).
+    const startedAt = loadChannel?.hasSubscribers ? this.loadClock() : undefined
     const flight = new Flight<V>({
       owned: refresh,
       timeoutMs: refresh ? this.refreshTimeoutMs : undefined,
       label: 'asyncsafe cache refresh',
       onDone: (f) => {
+        if (loadChannel?.hasSubscribers) this.publishLoadEnd(key, f, startedAt)
         const current = this.flights.get(key) === f
         if (current) this.flights.delete(key)
         if (refresh) this.refreshing.delete(f)
@@ -1025,6 +1035,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       const exp = this.expires[i]!
       if (exp === Infinity || this.isLive(i, exp)) {
         this.hits++
+        if (hitChannel?.hasSubscribers) publishAccess(hitChannel, this.name, key)
         if (i !== this.head) this.moveToHead(i)
         const value = this.valueAt[i] as V
         const refreshing = this.refreshAhead !== 0 && exp !== Infinity && this.refreshAheadOf(key, i, loader, ttl)
@@ -1034,6 +1045,7 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
       else this.removeFound(i)
     }
     this.misses++
+    if (missChannel?.hasSubscribers) publishAccess(missChannel, this.name, key)
     // The map holds only loads still running: a settled one leaves it in its onDone.
     let flight = this.flights.get(key)
     if (staleAt !== NIL && allowStale) {
@@ -1134,6 +1146,16 @@ export class LruTtlCache<K, V> implements Disposable, AsyncDisposable {
         },
       )
     })
+  }
+
+  private loadClock(): number {
+    return this.clock === undefined ? performance.now() : this.clock()
+  }
+
+  private publishLoadEnd(key: K, f: Flight<V>, startedAt: number | undefined): void {
+    const outcome = f.state === 'running' ? 'abandoned' : f.state
+    const durationMs = startedAt === undefined ? undefined : this.loadClock() - startedAt
+    publishLoad(outcome === 'rejected' ? { name: this.name, key, outcome, durationMs, error: f.error } : { name: this.name, key, outcome, durationMs })
   }
 
   private joinWithTimeout(flight: Flight<V>, signal: AbortSignal | undefined, timeoutMs: number): Promise<V> {

@@ -17,7 +17,7 @@
 import type { AbortSignal } from '../internal/types.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
 import { LinkedQueue, QueueNode } from '../internal/queue.js'
-import { Histogram } from '../internal/histogram.js'
+import type { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { ClosedError, ReentrancyError, TimeoutError } from '../errors.js'
 import {
@@ -37,6 +37,7 @@ import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
 import type { LockOptions, LockStats, LongHoldInfo, WaitOptions } from './stats.js'
 import { isThenable } from '../internal/thenable.js'
 import { snapshotStats } from './snapshot.js'
+import { LockTimes } from './events.js'
 
 export type { ReentryToken } from './reentry.js'
 
@@ -176,8 +177,9 @@ export class LockCore {
   timeouts = 0
   aborts = 0
   longHolds = 0
-  readonly waitHist = new Histogram()
-  readonly holdHist = new Histogram()
+  /** Also publish `asyncsafe:lock:acquire` / `:release` (events.ts). */
+  readonly waitHist: Histogram = new LockTimes(this, false)
+  readonly holdHist: Histogram = new LockTimes(this, true)
   readonly monitor: LongHoldMonitor | undefined
   readonly reentry: ReentryTracker | undefined
   readonly captureStack: boolean

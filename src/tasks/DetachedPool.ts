@@ -11,6 +11,8 @@ import { ClosedError, DroppedError, TimeoutError } from '../errors.js'
 import { createTaskAbort, type TaskAbort } from '../internal/lazy-signal.js'
 import { reportError, type OnError } from '../internal/report.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
+import { endChannel, enqueueChannel, publishDetached, startChannel } from './events.js'
+import type { DetachedEndMessage, DetachedPoolMessage, DetachedStartMessage } from '../internal/channels.js'
 import { keepShapes } from '../internal/keep-shapes.js'
 import {
   checkFunction,
@@ -204,6 +206,8 @@ class Job {
   list = UNLISTED
   /** Set for a `call()`: its outcome settles the caller's promise instead of being reported. */
   call: CallState | undefined = undefined
+  /** When it got its slot (ms on `performance.now()`), read only for a subscriber of asyncsafe:detached:start; -1 otherwise. */
+  startedAt = -1
   constructor(
     readonly task: DetachedTask,
     readonly name: string | undefined,
@@ -486,6 +490,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     if (this.nRunning < this.concurrency && (!this.gated || (this.nQueued === 0 && this.mayStart()))) {
       const job = this.toJob(entry)
       this.grant(job)
+      if (startChannel?.hasSubscribers) this.publishStart(job, false)
       // Never run foreign code inside the caller's stack: one microtask starts every task granted meanwhile.
       this.schedule(job)
       return true
@@ -495,6 +500,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       else this.laneFor(priority).items.push(entry)
       this.nQueued++
       if (this.gated) this.armRate()
+      if (enqueueChannel?.hasSubscribers) this.publishEnqueue(entry)
       return true
     }
     const job = this.toJob(entry)
@@ -830,6 +836,23 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     reportError(job.onError, error, { area: 'detached', event, name: job.name, pool: this.name })
   }
 
+  private publishEnqueue(entry: DetachedTask | Job): void {
+    const message: DetachedPoolMessage = { pool: this.name, name: typeof entry === 'function' ? this.name : entry.name, queued: this.nQueued, running: this.nRunning, source: this }
+    publishDetached(enqueueChannel!, message)
+  }
+
+  private publishStart(job: Job, fromQueue: boolean): void {
+    job.startedAt = now()
+    const message: DetachedStartMessage = { pool: this.name, name: job.name, queued: this.nQueued, running: this.nRunning, source: this, fromQueue }
+    publishDetached(startChannel!, message)
+  }
+
+  private publishEnd(job: Job, outcome: DetachedEndMessage['outcome'], error: unknown): void {
+    const durationMs = job.startedAt < 0 ? undefined : now() - job.startedAt
+    const base = { pool: this.name, name: job.name, queued: this.nQueued, running: this.nRunning, source: this, outcome, durationMs }
+    publishDetached(endChannel!, outcome === 'failed' ? { ...base, error } : base)
+  }
+
   private idle(): boolean {
     return this.nRunning === 0 && this.nQueued === 0
   }
@@ -1037,6 +1060,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     else this.nAborted++
     this.nOverdue++
     this.nRunning--
+    if (endChannel?.hasSubscribers) this.publishEnd(job, event, undefined)
     job.control?.abort(reason)
     if (job.call !== undefined) this.settle(job.call, false, reason)
     else this.report(job, event, reason)
@@ -1092,6 +1116,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     }
     this.nRunning--
     const call = job.call
+    if (endChannel?.hasSubscribers) this.publishEnd(job, ok ? 'succeeded' : 'failed', ok ? undefined : value)
     if (ok) {
       this.nSucceeded++
       if (call !== undefined) this.settle(call, true, value)
@@ -1120,6 +1145,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
       this.nQueued--
       const job = this.toJob(entry)
       this.grant(job)
+      if (startChannel?.hasSubscribers) this.publishStart(job, true)
       // A task that settles synchronously comes back to pump(), which returns at once: no recursion.
       if (deferStart) this.schedule(job)
       else this.invoke(job)
@@ -1170,6 +1196,7 @@ export class DetachedPool implements Disposable, AsyncDisposable {
     for (const entry of queued) {
       const job = this.toJob(entry)
       this.nDropped++
+      if (endChannel?.hasSubscribers) this.publishEnd(job, 'dropped', undefined)
       const error = new DroppedError(`${this.label(job)} dropped: the pool's drain deadline passed before it started`, { cause: reason })
       if (job.call !== undefined) this.settle(job.call, false, error)
       else this.report(job, 'dropped', error)

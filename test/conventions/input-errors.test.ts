@@ -16,6 +16,7 @@
 import { describe, expect, it } from 'vitest'
 import * as api from '../../src/index.js'
 import * as nodeApi from '../../src/node/index.js'
+import * as otelApi from '../../src/otel/index.js'
 import { publicCallables, type Callable } from './api-surface.js'
 
 const {
@@ -24,6 +25,7 @@ const {
   spawnDetached, spawnGuarded, swap, swapWith, timeoutSignal,
 } = api
 const { gracefulKill, onSignals, watchEventLoop } = nodeApi
+const { instrument } = otelApi
 
 /** A key no API has, for the unknown-option checks. */
 const BOGUS = { notAnOption: 1 }
@@ -34,7 +36,7 @@ const task = (): Promise<void> => Promise.resolve()
 type Bad = Record<string, () => unknown>
 type Entry = Bad | { readonly exempt: string }
 
-const callables = publicCallables(['src/index.ts', 'src/node/index.ts'])
+const callables = publicCallables(['src/index.ts', 'src/node/index.ts', 'src/otel/index.ts'])
 
 const ERROR_CLASS = 'an error class: every message and cause is valid input'
 const GETTER_LIKE = 'takes no input'
@@ -183,6 +185,9 @@ const entries: Record<string, Entry> = {
   gracefulKill: { 'pid 0': () => gracefulKill(0), 'unknown option': () => gracefulKill(2 ** 22 + 1, BOGUS as never) },
   watchEventLoop: { 'no threshold': () => watchEventLoop({} as never), 'unknown option': () => watchEventLoop({ thresholdMs: 100, ...BOGUS }) },
   onSignals: { 'unknown signal': () => onSignals(['SIGNOPE'] as never, fn), 'non-function': () => onSignals(['SIGUSR2'], 5 as never) },
+
+  // otel
+  instrument: { 'unknown option': () => instrument(BOGUS as never), 'unknown module': () => instrument({ modules: ['lock'] as never }), 'not a provider': () => instrument({ meterProvider: {} as never }) },
 }
 
 /**
