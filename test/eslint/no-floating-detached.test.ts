@@ -53,6 +53,13 @@ const thenThrows = storedField.replace('.then(() => undefined)', '.then(() => lo
 const debouncedUnsafe = `import { debounce } from 'lodash'\n${head}const flush = debounce(recordApproval, 100)\nexport function f(): void { void flush() }`
 const debouncedElsewhere = `${head}${safe}declare function debounce(f: () => Promise<void>, ms: number): () => Promise<void>\nconst flush = debounce(save, 100)\nexport function f(): void { void flush() }`
 
+// TypeORM's lazy relation setter: a local helper stores the promise it is given and returns it.
+const passThrough = `${head}const setPromise = (entity: Record<string, unknown>, value: Promise<unknown>): Promise<unknown> => { entity.pending = value; return value }
+export const relation = { set(this: Record<string, unknown>, value: Promise<unknown>): void { setPromise(this, value) } }`
+const passThroughCall = passThrough.replace('setPromise(this, value) }', 'setPromise(this, recordApproval()) }')
+const passThroughNew = passThrough.replace('return value }', 'return value.then(() => undefined) }')
+const passThroughReassigned = passThrough.replace('entity.pending = value;', 'value = recordApproval(); entity.pending = value;')
+
 typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
   valid: [
     { name: 'awaited', code: `${head}export async function f(): Promise<void> { await recordApproval() }` },
@@ -85,6 +92,7 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
     { name: 'a stored promise (a private field) awaited: every value stored there never rejects', code: storedField },
     { name: 'a stored promise (a module variable) returned: every value stored there never rejects', code: storedVariable },
     { name: 'a catch that returns a value that is not a promise (cannot reject)', code: fallback },
+    { name: 'a local helper that returns the promise it was given (no new work)', code: passThrough },
     { name: "lodash debounce of a function that observes its own failures", code: debounced },
     { name: "lodash throttle (default import) of an inline function that observes its own failures", code: throttledDefault },
     { name: 'a chain that settles the executor it runs in', code: `${head}export function f(): Promise<void> { return new Promise<void>((resolve) => { void recordApproval().then(() => { resolve() }) }) }` },
@@ -179,6 +187,21 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
       name: 'a catch that returns a promise that may reject',
       code: fallbackPromise,
       errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: spawned(fallbackPromise, 'load()') }] }],
+    },
+    {
+      name: 'a pass-through helper given a call: the call starts new work',
+      code: passThroughCall,
+      errors: [{ messageId: 'floating', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${passThroughCall.replace('setPromise(this, recordApproval())', 'spawnDetached(() => setPromise(this, recordApproval()))')}` }] }],
+    },
+    {
+      name: 'a helper that returns a new promise derived from its parameter',
+      code: passThroughNew,
+      errors: [{ messageId: 'floating', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${passThroughNew.replace('{ setPromise(this, value) }', '{ spawnDetached(() => setPromise(this, value)) }')}` }] }],
+    },
+    {
+      name: 'a helper that reassigns the parameter it returns',
+      code: passThroughReassigned,
+      errors: [{ messageId: 'floating', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${passThroughReassigned.replace('{ setPromise(this, value) }', '{ spawnDetached(() => setPromise(this, value)) }')}` }] }],
     },
     {
       name: 'lodash debounce of a function that may reject',

@@ -60,7 +60,7 @@ export const noFloatingDetached = createRule<MessageIds, []>({
       if (links.length > 0 && root.type !== 'CallExpression' && root.type !== 'NewExpression') return
       if (links.length > 0 && combinesExisting(root)) return
       const started = root.type === 'CallExpression' || root.type === 'NewExpression' ? root : call
-      if (isAsyncsafeCall(context, started) || observesOwnFailures(context, started) || bridgesExecutor(fn, links)) return
+      if (isAsyncsafeCall(context, started) || observesOwnFailures(context, started) || bridgesExecutor(fn, links) || passesThrough(context, started)) return
       const replaced: TSESTree.Node = voided ? (expression.parent) : expression
       const suggest: TSESLint.SuggestionReportDescriptor<MessageIds>[] = []
       if (!containsAwait(call)) {
@@ -228,6 +228,49 @@ function observesOwnFailures(context: Context, call: TSESTree.CallExpression | T
     if (name !== undefined) fn = localAsyncMethod(callee, name)
   }
   return fn?.body?.type === 'BlockStatement' && catchesEverything(context, fn.body)
+}
+
+/**
+ * A call of a synchronous function declared in this file that returns one of its
+ * parameters, never reassigned (`const setPromise = (entity, p) => { entity.slot = p;
+ * return p }`), where each such argument is an existing value (a name, `this`, a member),
+ * not a call: the dropped promise is the caller's own and no new work starts.
+ */
+function passesThrough(context: Context, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
+  if (call.type !== 'CallExpression') return false
+  const callee = unwrap(call.callee)
+  const fn = callee.type === 'Identifier' ? localFunction(context, callee) : undefined
+  // `declare function f()` has no body (TSDeclareFunction): nothing is known of what it returns.
+  if (!fn?.body || fn.async || fn.generator) return false
+  const returned: (TSESTree.Node | null)[] = []
+  if (fn.body.type === 'BlockStatement') {
+    walk(fn.body, (n) => {
+      if (n.type === 'ReturnStatement') returned.push(n.argument)
+    })
+  } else returned.push(fn.body)
+  if (returned.length === 0) return false
+  const variables = context.sourceCode.scopeManager?.getDeclaredVariables(fn) ?? []
+  return returned.every((value) => {
+    if (value === null) return true
+    const name = unwrap(value)
+    if (name.type !== 'Identifier') return false
+    const index = fn.params.findIndex((p) => p.type === 'Identifier' && p.name === name.name)
+    const variable = variables.find((v) => v.name === name.name)
+    if (index < 0 || !variable || variable.references.some((r) => r.isWrite())) return false
+    const argument = call.arguments[index]
+    if (!argument || argument.type === 'SpreadElement') return false
+    const given = unwrap(argument)
+    return given.type === 'Identifier' || given.type === 'ThisExpression' || (given.type === 'MemberExpression' && !containsCall(given))
+  })
+}
+
+function containsCall(node: TSESTree.Node): boolean {
+  let found = false
+  walk(node, (n) => {
+    if (n.type === 'CallExpression' || n.type === 'NewExpression' || n.type === 'AwaitExpression') found = true
+    return !found
+  })
+  return found
 }
 
 /** How deep "it awaits a function that observes its own failures" is followed. */
