@@ -14,8 +14,10 @@
  * (`void ready.then(() => …)`, `void Promise.all(pending).then(…)`: no new work starts), calls into asyncsafe (whose promises
  * never reject unobserved), calls of an async function whose every `await` is inside a
  * `try` whose `catch` does not rethrow (it observes its own failures; with types,
- * also a function of another file), and chains inside a
- * `new Promise` executor whose handlers settle that promise.
+ * also a function of another file; an awaited stored promise counts when everything
+ * stored there never rejects), calls of a lodash debounce/throttle wrapper of such a
+ * function, calls of a local helper that returns the existing promise it was given,
+ * and chains inside a `new Promise` executor whose handlers settle that promise.
  */
 import type * as TS from 'typescript'
 import type { TSESLint, TSESTree } from '@typescript-eslint/utils'
