@@ -50,6 +50,9 @@ const storedParameter = `${head}let running: Promise<void> | null = null
 export async function refresh(): Promise<void> { await running }
 export function start(p: Promise<void>): void { running = p; void refresh() }`
 const thenThrows = storedField.replace('.then(() => undefined)', '.then(() => log())')
+const thenAdopts = storedField.replace('export class Store {', 'declare const pending: Promise<void>\nexport class Store {').replace('.then(() => undefined)', '.then(() => pending)')
+const storedByOther = storedField.replace("  onChange(): void {", "  steal(other: Store): void { other.#inFlight = recordApproval() }\n  onChange(): void {")
+const storedAmbient = storedVariable.replace('let running: Promise<void> | null = null', 'declare let running: Promise<void> | null')
 const debouncedUnsafe = `import { debounce } from 'lodash'\n${head}const flush = debounce(recordApproval, 100)\nexport function f(): void { void flush() }`
 const debouncedElsewhere = `${head}${safe}declare function debounce(f: () => Promise<void>, ms: number): () => Promise<void>\nconst flush = debounce(save, 100)\nexport function f(): void { void flush() }`
 
@@ -202,6 +205,21 @@ typedTester.run('no-floating-detached (typed)', noFloatingDetached as never, {
       name: 'a helper that reassigns the parameter it returns',
       code: passThroughReassigned,
       errors: [{ messageId: 'floating', suggestions: [{ messageId: 'useSpawnDetached', output: `import { spawnDetached } from 'asyncsafe/tasks'\n${passThroughReassigned.replace('{ setPromise(this, value) }', '{ spawnDetached(() => setPromise(this, value)) }')}` }] }],
+    },
+    {
+      name: 'a stored promise continued by a handler that returns another promise (adopted, may reject)',
+      code: thenAdopts,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: spawned(thenAdopts, "this.persist(['a'])") }] }],
+    },
+    {
+      name: 'a private field also written through another instance',
+      code: storedByOther,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: spawned(storedByOther, "this.persist(['a'])") }] }],
+    },
+    {
+      name: 'an ambient variable (declare let: assigned elsewhere)',
+      code: storedAmbient,
+      errors: [{ messageId: 'voided', suggestions: [{ messageId: 'useSpawnDetached', output: spawned(storedAmbient, 'refresh()') }] }],
     },
     {
       name: 'lodash debounce of a function that may reject',

@@ -381,12 +381,17 @@ function returnedExpression(fn: FunctionNode): TSESTree.Node | undefined {
   return fn.body.body.length === 1 && only?.type === 'ReturnStatement' && only.argument ? only.argument : undefined
 }
 
-/** A handler that cannot throw: `() => undefined`, `() => {}`, `(x) => x`, `() => 0`. */
+/**
+ * A handler that can neither throw nor return a promise that rejects: `() => undefined`,
+ * `() => {}`, `() => 0`, `(x) => x` (a settled value is never a thenable). Not
+ * `() => other`: a returned promise is adopted, and may reject.
+ */
 function cannotThrow(handler: TSESTree.Node): boolean {
   if (!isFunction(handler) || handler.async) return false
   if (handler.body.type === 'BlockStatement') return handler.body.body.length === 0
   const body = unwrap(handler.body)
-  return body.type === 'Literal' || body.type === 'Identifier'
+  const first = handler.params[0]
+  return body.type === 'Literal' || (body.type === 'Identifier' && (body.name === 'undefined' || (first?.type === 'Identifier' && first.name === body.name)))
 }
 
 /**
@@ -397,9 +402,12 @@ function cannotThrow(handler: TSESTree.Node): boolean {
 function slotWrites(context: Context, slot: TSESTree.Node): TSESTree.Node[] | undefined {
   if (slot.type === 'Identifier') {
     let variable
-    for (let scope: ReturnType<Context['sourceCode']['getScope']> | null = context.sourceCode.getScope(slot); scope && !variable; scope = scope.upper) variable = scope.set.get(slot.name)
+    let scope: ReturnType<Context['sourceCode']['getScope']> | null = context.sourceCode.getScope(slot)
+    for (; scope && !variable; scope = variable ? scope : scope.upper) variable = scope.set.get(slot.name)
     const definition = variable?.defs[0]
     if (variable?.defs.length !== 1 || definition?.type !== 'Variable' || definition.node.id.type !== 'Identifier') return undefined
+    // A global (other scripts may assign it) or an ambient `declare let` (assigned elsewhere).
+    if (scope?.type === 'global' || definition.parent.declare) return undefined
     const values: TSESTree.Node[] = []
     for (const reference of variable.references) {
       if (!reference.isWrite()) continue
@@ -423,7 +431,9 @@ function slotWrites(context: Context, slot: TSESTree.Node): TSESTree.Node[] | un
   walk(
     body,
     (n) => {
-      if (n.type !== 'MemberExpression' || unwrap(n.object).type !== 'ThisExpression' || propertyName(n) !== name) return !unknown
+      // Any object's `.name` (`other.#inFlight = …` writes the field too; an unrelated
+      // object's property of the same name only makes the answer more cautious).
+      if (n.type !== 'MemberExpression' || propertyName(n) !== name) return !unknown
       const parent = n.parent
       if (parent.type === 'AssignmentExpression' && parent.left === n) values.push(parent.right)
       else if ((parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) || parent.type === 'ArrayPattern' || parent.type === 'Property' || parent.type === 'AssignmentPattern' || parent.type === 'RestElement') unknown = true
