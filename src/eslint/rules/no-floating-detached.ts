@@ -14,15 +14,17 @@
  * (`void ready.then(() => …)`, `void Promise.all(pending).then(…)`: no new work starts), calls into asyncsafe (whose promises
  * never reject unobserved), calls of an async function whose every `await` is inside a
  * `try` whose `catch` does not rethrow (it observes its own failures; with types,
- * also a function of another file), and chains inside a
- * `new Promise` executor whose handlers settle that promise.
+ * also a function of another file; an awaited stored promise counts when everything
+ * stored there never rejects), calls of a lodash debounce/throttle wrapper of such a
+ * function, calls of a local helper that returns the existing promise it was given,
+ * and chains inside a `new Promise` executor whose handlers settle that promise.
  */
 import type * as TS from 'typescript'
 import type { TSESLint, TSESTree } from '@typescript-eslint/utils'
 import { type Context, type FunctionNode, enclosingFunction, isFunction, propertyName, shortText, terminalName, unwrap, walk } from '../util/ast.js'
 import { importedAt, isAsyncsafeModule } from '../util/imports.js'
 import { createRule } from '../util/rule.js'
-import { type Typed, isThenable, symbolOf, symbolPackage, typed, typeOf } from '../util/types.js'
+import { type Typed, isThenable, isUnknownType, symbolOf, symbolPackage, typed, typeOf } from '../util/types.js'
 
 type MessageIds = 'floating' | 'voided' | 'useSpawnDetached' | 'addAwait'
 
@@ -60,7 +62,7 @@ export const noFloatingDetached = createRule<MessageIds, []>({
       if (links.length > 0 && root.type !== 'CallExpression' && root.type !== 'NewExpression') return
       if (links.length > 0 && combinesExisting(root)) return
       const started = root.type === 'CallExpression' || root.type === 'NewExpression' ? root : call
-      if (isAsyncsafeCall(context, started) || observesOwnFailures(context, started) || bridgesExecutor(fn, links)) return
+      if (isAsyncsafeCall(context, started) || observesOwnFailures(context, started) || bridgesExecutor(fn, links) || passesThrough(context, started)) return
       const replaced: TSESTree.Node = voided ? (expression.parent) : expression
       const suggest: TSESLint.SuggestionReportDescriptor<MessageIds>[] = []
       if (!containsAwait(call)) {
@@ -222,12 +224,55 @@ function observesOwnFailures(context: Context, call: TSESTree.CallExpression | T
   const callee = unwrap(call.callee)
   let fn: FunctionNode | undefined
   if (isFunction(callee)) fn = callee
-  else if (callee.type === 'Identifier') fn = localFunction(context, callee)
+  else if (callee.type === 'Identifier') fn = localFunction(context, callee) ?? debouncedFunction(context, callee)
   else if (callee.type === 'MemberExpression' && unwrap(callee.object).type === 'ThisExpression') {
     const name = propertyName(callee)
     if (name !== undefined) fn = localAsyncMethod(callee, name)
   }
   return fn?.body?.type === 'BlockStatement' && catchesEverything(context, fn.body)
+}
+
+/**
+ * A call of a synchronous function declared in this file that returns one of its
+ * parameters, never reassigned (`const setPromise = (entity, p) => { entity.slot = p;
+ * return p }`), where each such argument is an existing value (a name, `this`, a member),
+ * not a call: the dropped promise is the caller's own and no new work starts.
+ */
+function passesThrough(context: Context, call: TSESTree.CallExpression | TSESTree.NewExpression): boolean {
+  if (call.type !== 'CallExpression') return false
+  const callee = unwrap(call.callee)
+  const fn = callee.type === 'Identifier' ? localFunction(context, callee) : undefined
+  // `declare function f()` has no body (TSDeclareFunction): nothing is known of what it returns.
+  if (!fn?.body || fn.async || fn.generator) return false
+  const returned: (TSESTree.Node | null)[] = []
+  if (fn.body.type === 'BlockStatement') {
+    walk(fn.body, (n) => {
+      if (n.type === 'ReturnStatement') returned.push(n.argument)
+    })
+  } else returned.push(fn.body)
+  if (returned.length === 0) return false
+  const variables = context.sourceCode.scopeManager?.getDeclaredVariables(fn) ?? []
+  return returned.every((value) => {
+    if (value === null) return true
+    const name = unwrap(value)
+    if (name.type !== 'Identifier') return false
+    const index = fn.params.findIndex((p) => p.type === 'Identifier' && p.name === name.name)
+    const variable = variables.find((v) => v.name === name.name)
+    if (index < 0 || !variable || variable.references.some((r) => r.isWrite())) return false
+    const argument = call.arguments[index]
+    if (!argument || argument.type === 'SpreadElement') return false
+    const given = unwrap(argument)
+    return given.type === 'Identifier' || given.type === 'ThisExpression' || (given.type === 'MemberExpression' && !containsCall(given))
+  })
+}
+
+function containsCall(node: TSESTree.Node): boolean {
+  let found = false
+  walk(node, (n) => {
+    if (n.type === 'CallExpression' || n.type === 'NewExpression' || n.type === 'AwaitExpression') found = true
+    return !found
+  })
+  return found
 }
 
 /** How deep "it awaits a function that observes its own failures" is followed. */
@@ -237,14 +282,9 @@ function catchesEverything(context: Context, body: TSESTree.BlockStatement, dept
   seen.add(body)
   let guarded = false
   let escapes = false
-  // An uncaught `await g()` / `return g()` is fine when `g` observes its own failures.
-  const delegates = (operand: TSESTree.Node): boolean => {
-    if (depth >= DELEGATION_DEPTH || (operand.type !== 'CallExpression' && operand.type !== 'NewExpression')) return false
-    const callee = unwrap(operand.callee)
-    const target = callee.type === 'Identifier' ? localFunction(context, callee) : callee.type === 'MemberExpression' && unwrap(callee.object).type === 'ThisExpression' && propertyName(callee) !== undefined ? localAsyncMethod(callee, propertyName(callee)!) : undefined
-    if (target?.body?.type !== 'BlockStatement' || seen.has(target.body)) return false
-    return catchesEverything(context, target.body, depth + 1, seen)
-  }
+  // An uncaught `await g()` / `return g()` is fine when `g` observes its own failures, and
+  // `await stored` when every promise ever stored there does (see neverRejects).
+  const delegates = (operand: TSESTree.Node): boolean => depth < DELEGATION_DEPTH && neverRejects(context, operand, depth, seen)
   const visit = (node: TSESTree.Node, caught: boolean): void => {
     walk(node, (n) => {
       if (escapes) return false
@@ -257,15 +297,189 @@ function catchesEverything(context: Context, body: TSESTree.BlockStatement, dept
         return false
       }
       const operand = n.type === 'AwaitExpression' ? n.argument : n.type === 'ReturnStatement' ? n.argument : undefined
-      if (!caught && operand && (n.type === 'AwaitExpression' || operand.type === 'CallExpression' || operand.type === 'NewExpression')) {
+      // A value whose type is not a promise (`return fallback()`) cannot reject: it neither guards nor escapes.
+      if (caught || !operand || notAPromise(context, operand)) {
+        // nothing to decide here
+      } else if (n.type === 'AwaitExpression' || operand.type === 'CallExpression' || operand.type === 'NewExpression') {
         if (delegates(unwrap(operand))) guarded = true
         else escapes = true
+      } else if (storedSlot(unwrap(operand)) && delegates(unwrap(operand))) {
+        // `return this.#inFlight` of a promise that never rejects (a returned slot that may reject
+        // is left as before: the caller receives it, this function did not start it).
+        guarded = true
       }
       if (!caught && n.type === 'ForOfStatement' && n.await) escapes = true
     })
   }
   visit(body, false)
   return guarded && !escapes
+}
+
+/**
+ * True when the promise an expression evaluates to cannot reject (followed
+ * DELEGATION_DEPTH levels, same file only):
+ * - a call of a function that observes its own failures (catchesEverything);
+ * - `Promise.all/allSettled([…])` or `Promise.all(xs.map((x) => …))` over such promises;
+ * - `p.then(f)`, `p.finally(f)` of such a promise with a handler that cannot throw
+ *   (an arrow returning a literal or a name), `p.catch(h)` with such a handler;
+ * - a stored promise: a local variable, or a private field of the enclosing class
+ *   (`#x` or `private x`), whose every assignment in the file is such an expression or
+ *   not a promise (`null`, `undefined`).
+ * `null` / `undefined` themselves do not reject either.
+ */
+function neverRejects(context: Context, node: TSESTree.Node, depth: number, seen: Set<TSESTree.Node>): boolean {
+  const expression = unwrap(node)
+  if (depth > DELEGATION_DEPTH || seen.has(expression)) return false
+  if (isNothing(expression)) return true
+  if (expression.type === 'CallExpression' || expression.type === 'NewExpression') {
+    const callee = unwrap(expression.callee)
+    if (callee.type === 'MemberExpression' && expression.type === 'CallExpression') {
+      const name = propertyName(callee)
+      const object = unwrap(callee.object)
+      if (object.type === 'Identifier' && object.name === 'Promise' && (name === 'all' || name === 'allSettled')) {
+        const argument = expression.arguments[0]
+        if (argument?.type === 'ArrayExpression') return argument.elements.every((e) => e !== null && e.type !== 'SpreadElement' && neverRejects(context, e, depth, seen))
+        if (argument?.type === 'CallExpression' && argument.callee.type === 'MemberExpression' && propertyName(argument.callee) === 'map') {
+          const mapper = argument.arguments[0]
+          const result = isFunction(mapper) && !mapper.async ? returnedExpression(mapper) : undefined
+          return result !== undefined && neverRejects(context, result, depth, seen)
+        }
+        return false
+      }
+      if ((name === 'then' || name === 'finally') && expression.arguments.length === 1) return cannotThrow(expression.arguments[0]!) && neverRejects(context, object, depth, seen)
+      if (name === 'catch' && expression.arguments.length === 1) return cannotThrow(expression.arguments[0]!)
+    }
+    const target = isFunction(callee) ? callee : callee.type === 'Identifier' ? localFunction(context, callee) : callee.type === 'MemberExpression' && unwrap(callee.object).type === 'ThisExpression' && propertyName(callee) !== undefined ? localAsyncMethod(callee, propertyName(callee)!) : undefined
+    if (target?.body?.type !== 'BlockStatement' || seen.has(target.body)) return false
+    return catchesEverything(context, target.body, depth + 1, seen)
+  }
+  if (!storedSlot(expression)) return false
+  const writes = slotWrites(context, expression)
+  if (writes === undefined) return false
+  seen.add(expression)
+  try {
+    return writes.every((value) => neverRejects(context, value, depth + 1, seen))
+  } finally {
+    seen.delete(expression)
+  }
+}
+
+/** `null`, `undefined`, `void 0`: not a promise. */
+function isNothing(node: TSESTree.Node): boolean {
+  return (node.type === 'Literal' && node.value === null) || (node.type === 'Identifier' && node.name === 'undefined') || (node.type === 'UnaryExpression' && node.operator === 'void' && node.argument.type === 'Literal')
+}
+
+/** A name or `this.x`: a slot a promise can be stored in. */
+function storedSlot(node: TSESTree.Node): boolean {
+  return node.type === 'Identifier' || (node.type === 'MemberExpression' && unwrap(node.object).type === 'ThisExpression' && propertyName(node) !== undefined)
+}
+
+/** The expression a (non-async) function returns, when it has exactly one way to return. */
+function returnedExpression(fn: FunctionNode): TSESTree.Node | undefined {
+  if (fn.body.type !== 'BlockStatement') return fn.body
+  const [only] = fn.body.body
+  return fn.body.body.length === 1 && only?.type === 'ReturnStatement' && only.argument ? only.argument : undefined
+}
+
+/**
+ * A handler that can neither throw nor return a promise that rejects: `() => undefined`,
+ * `() => {}`, `() => 0`, `(x) => x` (a settled value is never a thenable). Not
+ * `() => other`: a returned promise is adopted, and may reject.
+ */
+function cannotThrow(handler: TSESTree.Node): boolean {
+  if (!isFunction(handler) || handler.async) return false
+  if (handler.body.type === 'BlockStatement') return handler.body.body.length === 0
+  const body = unwrap(handler.body)
+  const first = handler.params[0]
+  return body.type === 'Literal' || (body.type === 'Identifier' && (body.name === 'undefined' || (first?.type === 'Identifier' && first.name === body.name)))
+}
+
+/**
+ * Every value assigned to a slot in this file (declaration initialiser included), or
+ * undefined when a write cannot be seen: a parameter, a non-`const`/`let`/`var` binding,
+ * a public field (other code may assign it), a write by destructuring or `++`.
+ */
+function slotWrites(context: Context, slot: TSESTree.Node): TSESTree.Node[] | undefined {
+  if (slot.type === 'Identifier') {
+    let variable
+    let scope: ReturnType<Context['sourceCode']['getScope']> | null = context.sourceCode.getScope(slot)
+    for (; scope && !variable; scope = variable ? scope : scope.upper) variable = scope.set.get(slot.name)
+    const definition = variable?.defs[0]
+    if (variable?.defs.length !== 1 || definition?.type !== 'Variable' || definition.node.id.type !== 'Identifier') return undefined
+    // A global (other scripts may assign it) or an ambient `declare let` (assigned elsewhere).
+    if (scope?.type === 'global' || definition.parent.declare) return undefined
+    const values: TSESTree.Node[] = []
+    for (const reference of variable.references) {
+      if (!reference.isWrite()) continue
+      const parent = reference.identifier.parent
+      if (parent === definition.node) {
+        if (definition.node.init) values.push(definition.node.init)
+      } else if (parent?.type === 'AssignmentExpression' && parent.left === reference.identifier) values.push(parent.right)
+      else return undefined
+    }
+    return values
+  }
+  if (slot.type !== 'MemberExpression') return undefined
+  const name = propertyName(slot)
+  let body: TSESTree.ClassBody | undefined
+  for (let current: TSESTree.Node | undefined = slot.parent; current && !body; current = current.parent) if (current.type === 'ClassBody') body = current
+  if (!body || name === undefined) return undefined
+  const field = body.body.find((e): e is TSESTree.PropertyDefinition => e.type === 'PropertyDefinition' && !e.computed && !e.static && (e.key.type === 'PrivateIdentifier' ? `#${e.key.name}` : e.key.type === 'Identifier' ? e.key.name : undefined) === name)
+  if (!field || (field.key.type !== 'PrivateIdentifier' && field.accessibility !== 'private')) return undefined
+  const values: TSESTree.Node[] = field.value ? [field.value] : []
+  let unknown = false
+  walk(
+    body,
+    (n) => {
+      // Any object's `.name` (`other.#inFlight = …` writes the field too; an unrelated
+      // object's property of the same name only makes the answer more cautious).
+      if (n.type !== 'MemberExpression' || propertyName(n) !== name) return !unknown
+      const parent = n.parent
+      if (parent.type === 'AssignmentExpression' && parent.left === n) values.push(parent.right)
+      else if ((parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) || parent.type === 'ArrayPattern' || parent.type === 'Property' || parent.type === 'AssignmentPattern' || parent.type === 'RestElement') unknown = true
+      return !unknown
+    },
+    true,
+  )
+  return unknown ? undefined : values
+}
+
+/**
+ * `const flush = debounce(run, ms)` (or `throttle`, `_.debounce`) from lodash: calling the
+ * wrapper returns `run`'s last result, so its promises are `run`'s. The function it wraps,
+ * when declared in this file.
+ */
+function debouncedFunction(context: Context, identifier: TSESTree.Identifier): FunctionNode | undefined {
+  for (let scope: ReturnType<Context['sourceCode']['getScope']> | null = context.sourceCode.getScope(identifier); scope; scope = scope.upper) {
+    const variable = scope.set.get(identifier.name)
+    if (!variable) continue
+    const definition = variable.defs[0]
+    if (definition?.type !== 'Variable' || definition.node.type !== 'VariableDeclarator' || definition.parent.kind !== 'const') return undefined
+    const init = definition.node.init ? unwrap(definition.node.init) : undefined
+    if (init?.type !== 'CallExpression') return undefined
+    const callee = unwrap(init.callee)
+    const wrapper = callee.type === 'Identifier' ? callee : callee.type === 'MemberExpression' && unwrap(callee.object).type === 'Identifier' ? (unwrap(callee.object) as TSESTree.Identifier) : undefined
+    const name = callee.type === 'Identifier' ? importedAt(context, callee)?.imported : callee.type === 'MemberExpression' ? propertyName(callee) : undefined
+    const source = wrapper ? importedAt(context, wrapper)?.source : undefined
+    if (source === undefined || !/^lodash(?:-es)?(?:[./](?:debounce|throttle))?$/.test(source)) return undefined
+    const kind = name === 'default' ? /(debounce|throttle)$/.exec(source)?.[1] : name
+    if (kind !== 'debounce' && kind !== 'throttle') return undefined
+    const wrapped = init.arguments[0] ? unwrap(init.arguments[0]) : undefined
+    if (isFunction(wrapped)) return wrapped
+    return wrapped?.type === 'Identifier' ? localFunction(context, wrapped) : undefined
+  }
+  return undefined
+}
+
+/** With types: the expression's type is known and is not a thenable. */
+function notAPromise(context: Context, node: TSESTree.Node): boolean {
+  const info = typed(context)
+  return info !== undefined && tsNotAPromise(info, info.tsNode(node) as TS.Expression)
+}
+
+function tsNotAPromise(info: Typed, node: TS.Expression): boolean {
+  const type = info.checker.getTypeAtLocation(node)
+  return !isUnknownType(info, type) && !isThenable(info, type, node)
 }
 
 function throwsIn(node: TSESTree.Node): boolean {
@@ -314,7 +528,7 @@ function tsCatchesEverything(info: Typed, fn: TS.SignatureDeclaration, depth = 0
     }
     if (!caught) {
       const operand = ts.isAwaitExpression(node) ? node.expression : ts.isReturnStatement(node) && node.expression && (ts.isCallExpression(node.expression) || ts.isNewExpression(node.expression)) ? node.expression : undefined
-      if (operand) {
+      if (operand && !tsNotAPromise(info, operand)) {
         if (delegates(operand)) guarded = true
         else escapes = true
       }
