@@ -132,6 +132,39 @@ export async function runGroup(spec: GroupSpec, source: TimeSource = 'wall'): Pr
   return { name: source === 'cpu' ? `${spec.name} — CPU time` : spec.name, cases, ratios }
 }
 
+/** One ratio to measure in its own process: which group of a module's group factory, and the ratio. */
+export interface IsolatedRatio {
+  readonly group: string
+  readonly ratio: RatioSpec
+}
+
+/**
+ * Measures each ratio in a fresh process that runs only its two cases (paired per
+ * repetition, like `runGroup`). In one process running many implementations side by side,
+ * each one's inline caches see the others' objects and the garbage of a slow peer lands
+ * in the next case's time; a service runs one lock implementation, so a target ratio is
+ * measured the way it runs. `moduleUrl` exports `exportName`: a function returning the
+ * groups by key (the same specs the in-process groups use).
+ */
+export async function runIsolatedPairs(name: string, moduleUrl: string, exportName: string, ratios: readonly IsolatedRatio[], source: TimeSource = 'cpu'): Promise<GroupResult> {
+  const { execFile } = await import('node:child_process')
+  const { fileURLToPath } = await import('node:url')
+  const child = fileURLToPath(new URL('./pair.ts', import.meta.url))
+  const result: { cases: GroupResult['cases']; ratios: Record<string, RatioResult> } = { cases: {}, ratios: {} }
+  for (const { group, ratio } of ratios) {
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--expose-gc', '--import', 'tsx', child, moduleUrl, exportName, group, JSON.stringify(ratio), source], { maxBuffer: 1 << 24 }, (error, out, err) => {
+        if (error) reject(new Error(`${ratio.case} / ${ratio.base}: ${error.message}\n${err}`))
+        else resolve(out)
+      })
+    })
+    const pair = JSON.parse(stdout.trim().split('\n').pop()!) as GroupResult
+    Object.assign(result.cases, pair.cases)
+    Object.assign(result.ratios, pair.ratios)
+  }
+  return { name: `${name} — each ratio in its own process, ${source === 'cpu' ? 'CPU' : 'wall'} time`, ...result }
+}
+
 /** `runGroup` timed in process CPU time (see `TimeSource`). */
 export function runCpuGroup(spec: GroupSpec): Promise<GroupResult> {
   return runGroup(spec, 'cpu')

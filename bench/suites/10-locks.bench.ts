@@ -15,7 +15,7 @@
  */
 /* eslint-disable @typescript-eslint/await-thenable -- the workload awaits a bare value (`await null`): one microtask hop, as the issue's callbacks do */
 import { Mutex as AsyncMutex } from 'async-mutex'
-import { floorCase, groupMarkdown, runCpuGroup, runGroups, type GroupResult, type SuiteResult } from '../harness.js'
+import { floorCase, groupMarkdown, runCpuGroup, runGroups, runIsolatedPairs, type GroupResult, type GroupSpec, type SuiteResult } from '../harness.js'
 import { Mutex } from '../../src/locks/index.js'
 import { Mutex as CompatMutex } from '../../src/locks/compat/async-mutex.js'
 
@@ -73,7 +73,11 @@ async function concurrently(n: number, task: (per: number) => Promise<unknown>):
   await Promise.all(tasks)
 }
 
-export default async function locks(): Promise<SuiteResult> {
+/** Locks read by the sanity note (set by the last `lockGroups()` call). */
+let probes: { aRun: Mutex; aBare: Mutex } | undefined
+
+/** The groups, by key; also run one ratio at a time in child processes (bench/pair.ts). */
+export function lockGroups(): Record<string, GroupSpec> {
   // ---- uncontended: sequential awaits, the lock is always free --------------------
   const m1 = new Mutex({ name: 'bench' })
   const m2 = new Mutex({ name: 'bench' })
@@ -433,13 +437,30 @@ export default async function locks(): Promise<SuiteResult> {
     ],
   }
 
+  probes = { aRun, aBare }
+  return { uncontended, awaiting, sync: syncGroup, held: heldGroup }
+}
+
+/** The target ratios, each measured in its own process (see `runIsolatedPairs`). */
+function isolatedTargets(groups: Record<string, GroupSpec>): { group: string; ratio: GroupSpec['ratios'][number] }[] {
+  const pick = (group: string, filter: (r: GroupSpec['ratios'][number]) => boolean) => groups[group]!.ratios.filter(filter).map((ratio) => ({ group, ratio }))
+  const targetOrBare = (r: GroupSpec['ratios'][number]): boolean => r.max !== undefined || r.min !== undefined || r.case.includes('stats: false') || r.case.startsWith('ref') || r.case.startsWith('A ref')
+  return [...pick('uncontended', targetOrBare), ...pick('awaiting', targetOrBare), ...pick('sync', (r) => r.max !== undefined || r.min !== undefined)]
+}
+
+export default async function locks(): Promise<SuiteResult> {
+  const groups = lockGroups()
+  const { uncontended, awaiting, sync: syncGroup, held: heldGroup } = groups as Record<string, GroupSpec> & Record<'uncontended' | 'awaiting' | 'sync' | 'held', GroupSpec>
   const result = await runGroups('locks', [uncontended, awaiting, syncGroup, heldGroup])
+  const { aRun, aBare } = probes!
   const stats = aRun.stats()
   const note =
     `\n\nSanity (awaiting group, statistics on): ${stats.acquisitions} acquisitions, ${stats.contended} contended, ` +
     `wait p50 ${stats.wait.p50.toFixed(4)} ms, hold p50 ${stats.hold.p50.toFixed(4)} ms; stats: false counted ` +
     `${aBare.stats().acquisitions} acquisitions with empty summaries (hold count ${aBare.stats().hold.count}).`
   const cpu = [await runCpuGroup(uncontended), await runCpuGroup(awaiting), await runCpuGroup(syncGroup)]
+  const isolated = await runIsolatedPairs('Mutex target ratios', import.meta.url, 'lockGroups', isolatedTargets(groups))
+  cpu.unshift(isolated)
   return {
     name: result.name,
     markdown: `${result.markdown}${note}\n\n${cpu.map(groupMarkdown).join('\n\n')}`,
