@@ -121,8 +121,40 @@ export function parseWaitOptions(opts: unknown, kind: WaitKind = 'plain'): Parse
   return signal === undefined && timeoutMs === undefined && priority === 0 ? NO_WAIT_OPTIONS : { signal, timeoutMs, priority }
 }
 
+/**
+ * Waits for `granted`, runs `fn`, releases when it settles. One async function, so the
+ * promise it returns is settled directly (returning a promise from a `.then` reaction
+ * would adopt it: two extra microtask hops per grant), and `fn` runs in the caller's
+ * async context (AsyncLocalStorage), never in the releaser's. A `signal` aborted between
+ * the grant and the start hands the grant on and counts as an abort (the caller sees one).
+ */
+export async function runWhenGranted<T>(granted: Promise<LockGuard>, fn: () => T | PromiseLike<T>, signal: AbortSignal | undefined): Promise<T> {
+  const guard = await granted
+  if (signal?.aborted) {
+    guard.release()
+    guard.core.aborts++
+    throw signal.reason
+  }
+  let result: T | PromiseLike<T>
+  try {
+    result = fn()
+  } catch (error) {
+    guard.release()
+    throw error
+  }
+  if (!isThenable(result)) {
+    guard.release()
+    return result
+  }
+  try {
+    return await result
+  } finally {
+    guard.release()
+  }
+}
+
 /** Releases `guard` once `result` settles, passing its value or failure through. */
-function releaseWhenSettled<T>(result: PromiseLike<T>, guard: LockGuard): Promise<T> {
+export function releaseWhenSettled<T>(result: PromiseLike<T>, guard: { release(): void }): Promise<T> {
   return Promise.resolve(result).then(
     (value) => {
       guard.release()
@@ -456,40 +488,13 @@ export class LockCore {
     return this.runQueued(fn, this.enqueue(weight, undefined, signal, timeoutMs, wait.priority))
   }
 
-  /**
-   * A queued `run`: waits for the grant, runs `fn`, releases when it settles. One async
-   * function, so the promise `run` returned is settled directly (returning a promise from
-   * a reaction would adopt it: two extra microtask hops per grant), and `fn` runs in the
-   * caller's async context (AsyncLocalStorage), never in the releaser's.
-   */
-  private async runQueued<T>(fn: () => T | PromiseLike<T>, w: Waiter): Promise<T> {
-    const guard = await new Promise<LockGuard>((resolve, reject) => {
+  /** A queued `run`: its grant is the waiter's promise, awaited by `runWhenGranted`. */
+  private runQueued<T>(fn: () => T | PromiseLike<T>, w: Waiter): Promise<T> {
+    const granted = new Promise<LockGuard>((resolve, reject) => {
       w.resolve = resolve
       w.reject = reject
     })
-    if (w.signal?.aborted) {
-      // Granted, but aborted before fn could start: hand the grant on. The caller sees
-      // an abort, so it counts as one.
-      guard.release()
-      this.aborts++
-      throw w.signal.reason
-    }
-    let result: T | PromiseLike<T>
-    try {
-      result = fn()
-    } catch (error) {
-      guard.release()
-      throw error
-    }
-    if (!isThenable(result)) {
-      guard.release()
-      return result
-    }
-    try {
-      return await result
-    } finally {
-      guard.release()
-    }
+    return runWhenGranted(granted, fn, w.signal)
   }
 
   /** `run` with re-entry detection: the token travels with the callback's flow. */

@@ -34,7 +34,7 @@ import {
   describe,
   knownOptions,
 } from '../internal/validate.js'
-import { LockCore, parseWaitOptions, runHeld } from './core.js'
+import { LockCore, parseWaitOptions, releaseWhenSettled, runHeld, runWhenGranted } from './core.js'
 import type { LockGuard } from './guard.js'
 import { KeyedLockGuard } from './keyed-guard.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
@@ -98,31 +98,6 @@ type Keys<K> = { readonly one: true; readonly key: K } | { readonly one: false; 
 
 type ParsedWait = ReturnType<typeof parseWaitOptions>
 type Waiter = Parameters<LockCore['abortWaiter']>[0]
-
-/**
- * Runs `fn` once `granted` resolves and releases when it settles. One async function: a
- * promise returned from a `.then` reaction would be adopted (two extra microtask hops per
- * grant on the contended path).
- */
-async function runWhenGranted<T>(granted: Promise<LockGuard>, fn: () => T | PromiseLike<T>): Promise<T> {
-  const guard = await granted
-  let result: T | PromiseLike<T>
-  try {
-    result = fn()
-  } catch (error) {
-    guard.release()
-    throw error
-  }
-  if (!isThenable(result)) {
-    guard.release()
-    return result
-  }
-  try {
-    return await result
-  } finally {
-    guard.release()
-  }
-}
 
 /** Idle cores a keyed lock keeps for reuse. */
 const SPARE_CORES = 16
@@ -476,7 +451,7 @@ export class KeyedEngine<K> {
       // release can retire the key.
       const core = this.coreFor(keys as K)
       if (core.grantable(weight)) return runHeld(fn, core.grantNow(weight, undefined))
-      if (core.queue.size < this.maxPending) return runWhenGranted(core.acquire(weight, NO_WAIT), fn)
+      if (core.queue.size < this.maxPending) return runWhenGranted(core.acquire(weight, NO_WAIT), fn, undefined)
     }
     try {
       checkFunction(`${method}: fn`, fn)
@@ -694,16 +669,7 @@ export class KeyedEngine<K> {
       return Promise.reject(error)
     }
     if (isThenable(result)) {
-      return Promise.resolve(result).then(
-        (value) => {
-          guard.release()
-          return value
-        },
-        (error: unknown) => {
-          guard.release()
-          throw error
-        },
-      )
+      return releaseWhenSettled(result, guard)
     }
     guard.release()
     return Promise.resolve(result)
