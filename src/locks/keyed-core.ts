@@ -35,6 +35,7 @@ import {
   knownOptions,
 } from '../internal/validate.js'
 import { LockCore, parseWaitOptions, releaseWhenSettled, runHeld, runWhenGranted } from './core.js'
+import { LockTimes } from './events.js'
 import type { LockGuard } from './guard.js'
 import { KeyedLockGuard } from './keyed-guard.js'
 import { DONE, HELD, ReentryTracker, type ReentryToken } from './reentry.js'
@@ -341,8 +342,10 @@ export class KeyedEngine<K> {
   readonly name: string | undefined
   readonly maxPending: number
   readonly cores = new CoreTable<K, KeyCore<K>>()
-  readonly waitHist = new Histogram()
-  readonly holdHist = new Histogram()
+  // Every key's core records into these, so keyed locks publish asyncsafe:lock:acquire and
+  // :release (kind KeyedMutex / KeyedRwLock) like the other locks.
+  readonly waitHist: Histogram = new LockTimes(this, false)
+  readonly holdHist: Histogram = new LockTimes(this, true)
   readonly tracker: ReentryTracker | undefined
   /** Idle cores kept for reuse (only when their options carry no key). */
   private readonly spare: KeyCore<K>[] = []

@@ -1,6 +1,6 @@
 import { channel } from 'node:diagnostics_channel'
 import { describe, expect, it } from 'vitest'
-import { Mutex, RwLock, Semaphore } from '../../src/locks/index.js'
+import { KeyedMutex, Mutex, RwLock, Semaphore } from '../../src/locks/index.js'
 import { instrument } from '../../src/otel/index.js'
 import { FakeMeterProvider, FakeTracerProvider } from './fake-otel.js'
 
@@ -38,6 +38,30 @@ describe('asyncsafe/otel: locks', () => {
     // The same values the lock's own statistics hold.
     const stats = m.stats()
     expect([stats.wait.count, stats.wait.max, stats.hold.count, stats.hold.mean]).toEqual([3, 3, 3, 16 / 3])
+  })
+
+  it('records keyed locks too (kind KeyedMutex), one wait and one hold per key, and nothing for stats: false', async () => {
+    const meterProvider = new FakeMeterProvider()
+    using _bridge = instrument({ meterProvider, modules: ['locks'] })
+    const meter = meterProvider.meter
+    let t = 0
+    const keyed = new KeyedMutex<string>({ name: 'sessions', clock: () => t })
+    const KEYED = { 'asyncsafe.lock.name': 'sessions', 'asyncsafe.lock.kind': 'KeyedMutex' }
+    const g = await keyed.lock(['a', 'b'])
+    t = 4
+    g.release()
+    expect(meter.of('asyncsafe.lock.wait')).toEqual([
+      [0, KEYED],
+      [0, KEYED],
+    ])
+    expect(meter.of('asyncsafe.lock.hold')).toEqual([
+      [4, KEYED],
+      [4, KEYED],
+    ])
+    const bare = new Mutex({ name: 'bare', stats: false })
+    await bare.runExclusive(() => 1)
+    ;(await bare.lock()).release()
+    expect(meter.of('asyncsafe.lock.wait')).toHaveLength(2)
   })
 
   it('creates exactly the lock instruments and the failure counter, with units and buckets', () => {
