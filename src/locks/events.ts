@@ -1,9 +1,9 @@
 /**
  * `asyncsafe:lock:acquire` and `asyncsafe:lock:release` (see internal/channels.ts),
  * published from the one place every lock already measures a wait and a hold: the
- * recording of its statistics. `LockCore`'s two histograms are `LockTimes` (and a keyed
- * lock's shared ones, which every key's core records into), so the lock code itself is unchanged; when nobody subscribes a record costs one `hasSubscribers`
- * read more than before.
+ * recording of its statistics. `LockCore`'s two histograms are `LockTimes` (and so are a
+ * keyed lock's shared ones, which every key's core records into), so the lock code itself
+ * is unchanged; when nobody subscribes a record costs one `hasSubscribers` read more.
  *
  * Subscribers run synchronously inside the lock's grant or release: they must not call
  * the lock (`asyncsafe/otel` only records a measurement). A lock created with
