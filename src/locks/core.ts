@@ -126,18 +126,25 @@ export function parseWaitOptions(opts: unknown, kind: WaitKind = 'plain'): Parse
  * promise it returns is settled directly (returning a promise from a `.then` reaction
  * would adopt it: two extra microtask hops per grant), and `fn` runs in the caller's
  * async context (AsyncLocalStorage), never in the releaser's. A `signal` aborted between
- * the grant and the start hands the grant on and counts as an abort (the caller sees one).
+ * the grant and the start hands the grant on and counts as an abort in `counts` (the caller
+ * sees one). `call`, when given, invokes `fn` for the guard (a keyed lock's re-entry scope).
  */
-export async function runWhenGranted<T>(granted: Promise<LockGuard>, fn: () => T | PromiseLike<T>, signal: AbortSignal | undefined): Promise<T> {
+export async function runWhenGranted<T, G extends { release(): void }>(
+  granted: Promise<G>,
+  fn: () => T | PromiseLike<T>,
+  signal: AbortSignal | undefined,
+  counts: { aborts: number },
+  call?: (guard: G, fn: () => T | PromiseLike<T>) => T | PromiseLike<T>,
+): Promise<T> {
   const guard = await granted
   if (signal?.aborted) {
     guard.release()
-    guard.core.aborts++
+    counts.aborts++
     throw signal.reason
   }
   let result: T | PromiseLike<T>
   try {
-    result = fn()
+    result = call === undefined ? fn() : call(guard, fn)
   } catch (error) {
     guard.release()
     throw error
@@ -494,7 +501,7 @@ export class LockCore {
       w.resolve = resolve
       w.reject = reject
     })
-    return runWhenGranted(granted, fn, w.signal)
+    return runWhenGranted(granted, fn, w.signal, this)
   }
 
   /** `run` with re-entry detection: the token travels with the callback's flow. */

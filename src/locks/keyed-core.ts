@@ -454,24 +454,15 @@ export class KeyedEngine<K> {
       // release can retire the key.
       const core = this.coreFor(keys as K)
       if (core.grantable(weight)) return runHeld(fn, core.grantNow(weight, undefined))
-      if (core.queue.size < this.maxPending) return runWhenGranted(core.acquire(weight, NO_WAIT), fn, undefined)
+      if (core.queue.size < this.maxPending) return runWhenGranted(core.acquire(weight, NO_WAIT), fn, undefined, core)
     }
     try {
       checkFunction(`${method}: fn`, fn)
       const wait = parseWait(method, options)
       const r = this.acquire(parseKeys<K>(method, keys), weight, wait, true)
       if (r instanceof KeyedLockGuard) return this.runGranted(fn, r)
-      const signal = wait.signal
-      return r.then((guard) => {
-        if (signal?.aborted) {
-          // Granted, but aborted before fn could start: hand the keys on. The caller sees
-          // an abort, so it counts as one.
-          this.aborts++
-          guard.release()
-          throw signal.reason
-        }
-        return this.runGranted(fn, guard)
-      })
+      // Granted but aborted before fn could start: the keys are handed on, counted as an abort.
+      return runWhenGranted(r, fn, wait.signal, this, this.callHeld)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -662,6 +653,12 @@ export class KeyedEngine<K> {
   }
 
   /** Runs `fn` while `guard` holds its keys; releases when `fn` settles. */
+  /** Calls `fn` for a granted guard: in the re-entry scope of its keys when detection is on. */
+  private readonly callHeld = <T>(guard: KeyedLockGuard<K>, fn: () => T | PromiseLike<T>): T | PromiseLike<T> => {
+    const tokens = guard.tokens
+    return tokens === undefined ? fn() : this.runScoped(tokens, 0, fn)
+  }
+
   private runGranted<T>(fn: () => T | PromiseLike<T>, guard: KeyedLockGuard<K>): Promise<T> {
     const tokens = guard.tokens
     let result: T | PromiseLike<T>
