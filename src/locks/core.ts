@@ -161,7 +161,7 @@ export async function runWhenGranted<T, G extends { release(): void }>(
 }
 
 /** Releases `guard` once `result` settles, passing its value or failure through. */
-export function releaseWhenSettled<T>(result: PromiseLike<T>, guard: { release(): void }): Promise<T> {
+function releaseWhenSettled<T>(result: PromiseLike<T>, guard: { release(): void }): Promise<T> {
   return Promise.resolve(result).then(
     (value) => {
       guard.release()
@@ -175,7 +175,7 @@ export function releaseWhenSettled<T>(result: PromiseLike<T>, guard: { release()
 }
 
 /** Runs `fn` while `guard` is held and releases it when `fn` settles. */
-export function runHeld<T>(fn: () => T | PromiseLike<T>, guard: LockGuard): Promise<T> {
+export function runHeld<T>(fn: () => T | PromiseLike<T>, guard: { release(): void }): Promise<T> {
   let result: T | PromiseLike<T>
   try {
     result = fn()
@@ -188,6 +188,17 @@ export function runHeld<T>(fn: () => T | PromiseLike<T>, guard: LockGuard): Prom
   }
   guard.release()
   return Promise.resolve(result)
+}
+
+/** Calls `fn` in the re-entry scope of `guard`'s token (detection on), else plainly. */
+function callTracked<T>(guard: LockGuard, fn: () => T): T {
+  const token = guard.extra?.token
+  const reentry = guard.core.reentry
+  return token !== undefined && reentry !== undefined ? reentry.run(token, invoke, fn) : fn()
+}
+
+function invoke<T>(fn: () => T): T {
+  return fn()
 }
 
 function onWaiterTimeout(core: LockCore, waiter: Waiter): void {
@@ -479,46 +490,15 @@ export class LockCore {
     if (this.watchers !== undefined) this.checkWatchers()
   }
 
+  /**
+   * `run` that waits, has a signal, or tracks re-entry. A queued grant is awaited by
+   * `runWhenGranted`; with detection on, `fn` runs in the scope of its token, so only its
+   * flow counts as the holder.
+   */
   private runSlow<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
-    if (this.reentry !== undefined) return this.runTracked(fn, weight, wait)
-    const { signal, timeoutMs } = wait
-    if (signal?.aborted) {
-      this.aborts++
-      return Promise.reject(signal.reason)
-    }
-    if (this.closed) return Promise.reject(this.closedError())
-    if (this.grantable(weight)) return this.runNow(fn, weight)
-    if (timeoutMs === 0) {
-      this.timeouts++
-      return Promise.reject(this.timeoutError(0))
-    }
-    return this.runQueued(fn, this.enqueue(weight, undefined, signal, timeoutMs, wait.priority))
-  }
-
-  /** A queued `run`: its grant is the waiter's promise, awaited by `runWhenGranted`. */
-  private runQueued<T>(fn: () => T | PromiseLike<T>, w: Waiter): Promise<T> {
-    const granted = new Promise<LockGuard>((resolve, reject) => {
-      w.resolve = resolve
-      w.reject = reject
-    })
-    return runWhenGranted(granted, fn, w.signal, this)
-  }
-
-  /** `run` with re-entry detection: the token travels with the callback's flow. */
-  private runTracked<T>(fn: () => T | PromiseLike<T>, weight: number, wait: ParsedWait): Promise<T> {
     const r = this.request(weight, wait, true)
     if (r instanceof LockGuard) return this.runGranted(fn, r)
-    const signal = wait.signal
-    return r.then((guard) => {
-      if (signal?.aborted) {
-        // Granted, but aborted before fn could start: hand the grant on. The caller sees
-        // an abort, so it counts as one.
-        guard.release()
-        this.aborts++
-        throw signal.reason
-      }
-      return this.runGranted(fn, guard)
-    })
+    return runWhenGranted(r, fn, wait.signal, this, this.reentry === undefined ? undefined : callTracked)
   }
 
   private runGranted<T>(fn: () => T | PromiseLike<T>, guard: LockGuard): Promise<T> {

@@ -22,7 +22,6 @@ import { Histogram } from '../internal/histogram.js'
 import { defaultClock, type Clock } from '../internal/clock.js'
 import { QueueFullError, TimeoutError } from '../errors.js'
 import { armTimer, disarmTimer, type TimerHandle } from '../internal/timers.js'
-import { isThenable } from '../internal/thenable.js'
 import {
   checkFunction,
   checkNonNegativeInteger,
@@ -34,7 +33,7 @@ import {
   describe,
   knownOptions,
 } from '../internal/validate.js'
-import { LockCore, parseWaitOptions, releaseWhenSettled, runHeld, runWhenGranted } from './core.js'
+import { LockCore, parseWaitOptions, runHeld, runWhenGranted } from './core.js'
 import { LockTimes } from './events.js'
 import type { LockGuard } from './guard.js'
 import { KeyedLockGuard } from './keyed-guard.js'
@@ -661,18 +660,7 @@ export class KeyedEngine<K> {
 
   private runGranted<T>(fn: () => T | PromiseLike<T>, guard: KeyedLockGuard<K>): Promise<T> {
     const tokens = guard.tokens
-    let result: T | PromiseLike<T>
-    try {
-      result = tokens === undefined ? fn() : this.runScoped(tokens, 0, fn)
-    } catch (error) {
-      guard.release()
-      return Promise.reject(error)
-    }
-    if (isThenable(result)) {
-      return releaseWhenSettled(result, guard)
-    }
-    guard.release()
-    return Promise.resolve(result)
+    return runHeld(tokens === undefined ? fn : () => this.runScoped(tokens, 0, fn), guard)
   }
 
   /** Calls `fn` in a context that carries `tokens[i..]` (only `fn`'s flow counts as the holder). */
