@@ -80,25 +80,50 @@ describe('a queued runExclusive', () => {
     expect(seen).toEqual(['holder', 'a', 'a', 'b', 'b', 'c', 'c'])
   })
 
-  it('settles with the callback’s value or failure in as few hops as a minimal FIFO mutex', async () => {
-    // A waiter granted at release resumes one hop later; its async callback's result
-    // reaches the caller one hop after it settles (no promise returned from a reaction).
+  it('settles a queued callback’s value in fewer microtask hops than a minimal FIFO mutex', async () => {
+    // The reference: a queue of resolvers, release hands over directly, an async runExclusive.
+    let locked = false
+    const waiters: (() => void)[] = []
+    const ref = {
+      async runExclusive<T>(fn: () => Promise<T>): Promise<T> {
+        if (locked) await new Promise<void>((resolve) => waiters.push(resolve))
+        else locked = true
+        try {
+          return await fn()
+        } finally {
+          const next = waiters.shift()
+          if (next === undefined) locked = false
+          else next()
+        }
+      },
+    }
+    /** Hops from the holder's release until the queued call's caller sees its value. */
+    async function hops(queue: (fn: () => Promise<string>) => Promise<string>, release: () => void): Promise<number> {
+      const log: string[] = []
+      const done = queue(async () => {
+        log.push('fn')
+        return 'v'
+      }).then((v) => log.push(`done ${v}`))
+      release()
+      let n = 0
+      while (!log.includes('done v') && n < 20) {
+        await Promise.resolve()
+        n++
+      }
+      await done
+      expect(log).toEqual(['fn', 'done v'])
+      return n
+    }
     const m = new Mutex()
     const g = await m.lock()
-    const log: string[] = []
-    const done = m.runExclusive(async () => {
-      log.push('fn')
-      return 'v'
-    }).then((v) => log.push(`done ${v}`))
-    g.release()
-    let hops = 0
-    while (!log.includes('done v') && hops < 20) {
-      await Promise.resolve()
-      hops++
-    }
-    await done
-    expect(log).toEqual(['fn', 'done v'])
-    expect(hops).toBeLessThanOrEqual(4)
+    const ours = await hops((fn) => m.runExclusive(fn), () => g.release())
+    let releaseRef!: () => void
+    const holder = ref.runExclusive(() => new Promise<void>((resolve) => (releaseRef = resolve)))
+    const theirs = await hops((fn) => ref.runExclusive(fn), () => releaseRef())
+    await holder
+    // One hop fewer than the reference (it awaits fn() inside an async function); a promise
+    // adopted from the grant's reaction, as before, made it as many as the reference.
+    expect(ours).toBeLessThan(theirs)
   })
 })
 
