@@ -61,20 +61,22 @@ export default async function tasksSuite(): Promise<SuiteResult> {
   const flights = new SingleFlightGroup<number, number>()
   const cache = new cacheModule.LruTtlCache<number, number>({ capacity: 64 })
   let key = 0
+  // The same floor in every group: 10k trivial fns, unbounded.
+  const floorCase10k: BenchCase = {
+    name: FLOOR,
+    run: async (n) => {
+      const all: Promise<void>[] = []
+      for (let i = 0; i < n; i++) all.push(trivial())
+      await Promise.all(all)
+    },
+  }
   const result = await runGroups(`tasks${dist ? ' (dist)' : ''}`, [
     {
       name: 'detached: 10,000 trivial async fns, limit 8',
       batch: 10_000,
       reps: 25,
       cases: [
-        {
-          name: FLOOR,
-          run: async (n) => {
-            const all: Promise<void>[] = []
-            for (let i = 0; i < n; i++) all.push(trivial())
-            await Promise.all(all)
-          },
-        },
+        floorCase10k,
         {
           name: PLIMIT,
           run: async (n) => {
@@ -113,14 +115,7 @@ export default async function tasksSuite(): Promise<SuiteResult> {
       batch: 10_000,
       reps: 25,
       cases: [
-        {
-          name: FLOOR,
-          run: async (n) => {
-            const all: Promise<void>[] = []
-            for (let i = 0; i < n; i++) all.push(trivial())
-            await Promise.all(all)
-          },
-        },
+        floorCase10k,
         {
           name: PLIMIT_AWAITED,
           run: async (n) => {
@@ -162,14 +157,7 @@ export default async function tasksSuite(): Promise<SuiteResult> {
       batch: 10_000,
       reps: 25,
       cases: [
-        {
-          name: FLOOR,
-          run: async (n) => {
-            const all: Promise<void>[] = []
-            for (let i = 0; i < n; i++) all.push(trivial())
-            await Promise.all(all)
-          },
-        },
+        floorCase10k,
         {
           name: PQUEUE_PRIORITY,
           run: async (n) => {
